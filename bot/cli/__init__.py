@@ -1,0 +1,14 @@
+"""The `loa` command: one Typer app, a module per group of sub-commands."""
+
+from __future__ import annotations
+
+from bot.cli.common import app, run_app
+from bot.cli import imports, registry, service, staff  # noqa: F401  (they register commands)
+
+
+def main() -> None:
+    """Entry point of the console script."""
+    run_app(app)
+
+
+__all__ = ["app", "main"]

@@ -1,0 +1,84 @@
+"""What every command shares: the app, the store, the clock, and errors as one sentence."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from typing import NoReturn, TypeVar
+
+import typer
+from rich.console import Console
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.clock import Clock, SystemClock
+from bot.config import SettingsError, get_settings
+from messages.render import _
+from storage.audit import Actor
+from storage.db import create_engine, session_factory
+from storage.importers.cells import CellError
+from storage.importers.errors import ImportFileError
+from storage.migrate import upgrade
+from storage.staff import StaffError
+
+T = TypeVar("T")
+app = typer.Typer(help=_("Loa: household outreach and feedback for communes."),
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+out = Console()
+err = Console(stderr=True)
+log = logging.getLogger("loa")
+clock: Clock = SystemClock()
+USER_ERRORS = (SettingsError, ImportFileError, StaffError, CellError)
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    """Print one sentence for a person and stop."""
+    err.print(f"[red]{message}[/red]", highlight=False)
+    raise typer.Exit(code)
+
+
+def cli_actor(source: str = "cli") -> Actor:
+    """Who is acting from the command line."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return Actor(name=f"cli:{user}", source=source)
+
+
+def with_store(work: Callable[[async_sessionmaker[AsyncSession]], Awaitable[T]]) -> T:
+    """Open the store (migrated to the newest schema), run WORK, close the store."""
+    async def _run() -> T:
+        engine = create_engine(get_settings().database_url)
+        try:
+            await upgrade(engine)
+            return await work(session_factory(engine))
+        finally:
+            await engine.dispose()
+
+    try:
+        return asyncio.run(_run())
+    except USER_ERRORS as exc:
+        fail(str(exc))
+    except OSError as exc:
+        log.exception("store not reachable")
+        fail(_("The store cannot be opened: {detail}").format(detail=exc.strerror or exc))
+
+
+def run_app(typer_app: typer.Typer) -> None:
+    """Run the CLI; an unexpected error is logged in full and shown as one sentence."""
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: "
+                        "%(message)s", stream=sys.stderr)
+    try:
+        typer_app(standalone_mode=True)
+    except SettingsError as exc:
+        fail(str(exc))
+    except SystemExit:
+        raise
+    except Exception:
+        log.exception("unexpected error")
+        err.print(_("Loa stopped on an unexpected error; the details are above for the "
+                    "technician."))
+        sys.exit(2)

@@ -1,0 +1,73 @@
+"""`loa run`, `loa db upgrade`, `loa demo-data`: the service and its store."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from bot.app import create_app
+from bot.cli.common import app, fail, out
+from bot.config import get_settings
+from bot.demodata import write_areas, write_households
+from messages.render import _, number
+from storage.db import create_engine
+from storage.migrate import current_revision, upgrade
+
+db = typer.Typer(help=_("The store."), no_args_is_help=True)
+app.add_typer(db, name="db")
+
+
+async def _migrate(url: str) -> str | None:
+    engine = create_engine(url)
+    try:
+        await upgrade(engine)
+        return await current_revision(engine)
+    finally:
+        await engine.dispose()
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Bring the store to the newest schema."""
+    revision = asyncio.run(_migrate(get_settings().database_url))
+    out.print(_("The store is at revision {rev}.").format(rev=revision))
+
+
+@app.command("run")
+def run(
+    host: Annotated[str, typer.Option(help=_("Address to listen on"))] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help=_("Port to listen on"))] = 8000,
+) -> None:
+    """Start the service: web pages now; channels and scheduler join later."""
+    settings = get_settings()
+    asyncio.run(_migrate(settings.database_url))
+    out.print(_("Loa is running on http://{host}:{port} (Ctrl+C stops it).").format(
+        host=host, port=port))
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+@app.command("demo-data")
+def demo_data(
+    households: Annotated[int, typer.Option(min=1, help=_("How many households"))],
+    out_file: Annotated[Path, typer.Option("--out", help=_("Household list to write (.xlsx "
+                                                          "or .csv)"))],
+    communes: Annotated[int, typer.Option(min=1, help=_("How many communes"))] = 1,
+    areas_out: Annotated[Path | None, typer.Option(
+        "--areas-out", help=_("Also write the matching areas file (.xlsx or .csv)"))] = None,
+    seed: Annotated[int, typer.Option(help=_("Seed, for the same data every time"))] = 0,
+) -> None:
+    """Write a realistic, made-up commune household list for demos, tests and benchmarks."""
+    try:
+        out_file.parent.mkdir(parents=True, exist_ok=True)
+        if areas_out:
+            areas_out.parent.mkdir(parents=True, exist_ok=True)
+            write_areas(areas_out, communes=communes, seed=seed)
+        summary = write_households(out_file, households=households, communes=communes, seed=seed)
+    except ValueError:
+        fail(_("Use a file name ending in .xlsx or .csv."))
+    out.print(_("Wrote {n} households in {c} communes to {path}.").format(
+        n=number(summary.rows), c=summary.communes, path=out_file))

@@ -1,0 +1,69 @@
+"""Settings: one class, read from LOA_* environment variables and an optional .env file."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from messages.render import _
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/loa.db"
+SUPPORTED_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
+
+
+class SettingsError(Exception):
+    """A setting is wrong; the message names it in Vietnamese."""
+
+
+class Settings(BaseSettings):
+    """Everything Loa can be told from outside; channel settings arrive with the channels."""
+
+    model_config = SettingsConfigDict(env_prefix="LOA_", env_file=".env", extra="ignore")
+
+    database_url: str = DEFAULT_DATABASE_URL
+    timezone: str = "Asia/Ho_Chi_Minh"
+    secret_key: str = Field(default="dev-only-change-me", min_length=16)
+    locale: str = "vi"
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_driver(cls, value: str) -> str:
+        driver = value.split("://", 1)[0]
+        if "://" not in value or driver not in SUPPORTED_DRIVERS:
+            raise ValueError(f"driver {driver!r} is not one of {', '.join(SUPPORTED_DRIVERS)}")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The time zone people read dates in."""
+        return ZoneInfo(self.timezone)
+
+
+def load_settings() -> Settings:
+    """Read the settings, turning a validation error into one sentence that names the setting."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = "LOA_" + str(first["loc"][0]).upper() if first["loc"] else "LOA_*"
+        raise SettingsError(
+            _("The setting {name} is wrong: {problem}.").format(name=name, problem=first["msg"])
+        ) from exc
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return load_settings()

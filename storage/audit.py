@@ -1,0 +1,56 @@
+"""Writing the audit log: every change, with who, when and from where."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import AuditEntry
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who makes a change and through what: a staff user, the CLI, an import file."""
+
+    name: str  # staff username, "cli:<os user>" or "system"
+    source: str  # "user", "cli", "import:<file name>"
+
+
+def jsonable(value: Any) -> Any:
+    """A value as the JSON column stores it (dates as ISO text)."""
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    if isinstance(value, list | tuple | set | frozenset):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def diff(old: dict[str, Any], new: dict[str, Any]) -> dict[str, list[Any]]:
+    """Fields whose value changed, as field -> [old, new]."""
+    return {
+        key: [jsonable(old.get(key)), jsonable(value)]
+        for key, value in new.items()
+        if old.get(key) != value
+    }
+
+
+def entry(
+    *, actor: Actor, at: datetime, action: str, entity: str, key: str, changes: dict[str, Any]
+) -> dict[str, Any]:
+    """One audit row, ready for a bulk insert."""
+    return {
+        "at": at, "actor": actor.name, "source": actor.source, "action": action,
+        "entity": entity, "entity_key": key, "changes": changes,
+    }
+
+
+async def record(session: AsyncSession, entries: Iterable[dict[str, Any]]) -> None:
+    """Add audit rows in one statement."""
+    rows = list(entries)
+    if rows:
+        await session.execute(insert(AuditEntry), rows)
