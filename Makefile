@@ -27,7 +27,7 @@ $(MO): $(PO) $(STAMP)
 messages: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k _ -k N_ -k ngettext:1,2 --no-location --sort-output \
 		--project loa -o messages/loa.pot bot handlers messages storage scheduler web
-	$(BIN)/pybabel update -i messages/loa.pot -d messages -D loa -l vi --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel update -i messages/loa.pot -d messages -D loa -l vi --no-fuzzy-matching --ignore-obsolete -w 100
 	$(BIN)/pybabel compile -d messages -D loa -l vi
 
 demo: install

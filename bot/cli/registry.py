@@ -78,7 +78,7 @@ def households_list(
     pretty = [[x.code, x.head_name, x.commune_name, x.village or "",
                _(CATEGORY_LABELS[x.category]), ", ".join(national_format(p) for p in x.phones)]
               for x in lines]
-    _print(fmt, head, rows, [_("Code"), _("Head of household"), _("Commune"), _("Village"),
+    _print(fmt, head, rows, [_("Household code"), _("Head of household"), _("Commune"), _("Village"),
                              _("Category"), _("Phones")], pretty)
 
 
@@ -108,7 +108,7 @@ def households_show(code: str) -> None:
     h = card.household
     table = Table(show_header=False, box=None)
     for label, value in [
-        (_("Code"), h.code), (_("Head of household"), h.head_name),
+        (_("Household code"), h.code), (_("Head of household"), h.head_name),
         (_("Commune"), f"{card.commune.name} ({card.commune.code})"),
         (_("Village"), card.village.name if card.village else ""),
         (_("Category"), _(CATEGORY_LABELS[h.category])),

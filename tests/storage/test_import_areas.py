@@ -1,0 +1,64 @@
+"""The areas importer and the merger mapping, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.clock import FixedClock
+from storage.importers.areas import import_areas
+from storage.models import CommuneAlias
+from storage.registry import list_communes
+from tests.storage.sheets import ACTOR, AREAS, load_areas, write_sheet
+
+Sessions = async_sessionmaker[AsyncSession]
+
+
+async def test_areas_with_districts_and_old_communes(
+    sessions: Sessions, tmp_path: Path, clock: FixedClock
+) -> None:
+    report = await load_areas(sessions, tmp_path, clock)
+    assert report.counts["communes_created"] == 4
+    assert report.counts["provinces_created"] == 2
+    async with sessions() as session:
+        lines = await list_communes(session)
+    an_hiep = next(c for c in lines if c.code == "29002")
+    assert an_hiep.district_name == "Huyện Châu Thành"
+    assert an_hiep.old_codes == ["28756", "28759"]
+    assert an_hiep.old_names == ["Xã Tân Thạch", "Xã Hữu Định"]
+
+
+async def test_reimport_updates_in_place(
+    sessions: Sessions, tmp_path: Path, clock: FixedClock
+) -> None:
+    await load_areas(sessions, tmp_path, clock)
+    rows = [list(r) for r in AREAS]
+    rows[1][5] = "Xã An Hiệp Mới"
+    rows[1][6], rows[1][7] = "28756", "Xã Tân Thạch"
+    async with sessions() as session:
+        report = await import_areas(session, write_sheet(tmp_path / "a.xlsx", rows),
+                                    actor=ACTOR, now=clock.now())
+    assert report.counts["communes_updated"] == 1
+    assert report.counts["communes_created"] == 0
+    async with sessions() as session:
+        aliases = (await session.scalars(select(CommuneAlias.old_code))).all()
+        names = {c.code: c.name for c in await list_communes(session)}
+    assert aliases == ["28756"]
+    assert names["29002"] == "Xã An Hiệp Mới"
+
+
+async def test_a_bad_areas_file_changes_nothing(
+    sessions: Sessions, tmp_path: Path, clock: FixedClock
+) -> None:
+    rows = [list(r) for r in AREAS]
+    rows[2][4] = ""  # no commune code
+    rows[3][6], rows[3][7] = "1;2", "Xã Một"
+    async with sessions() as session:
+        report = await import_areas(session, write_sheet(tmp_path / "a.csv", rows),
+                                    actor=ACTOR, now=clock.now())
+    assert not report.applied
+    assert sorted((p.row, p.column) for p in report.rejects) == [(3, "Mã xã"), (4, "Mã xã cũ")]
+    async with sessions() as session:
+        assert await list_communes(session) == []
