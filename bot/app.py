@@ -18,6 +18,7 @@ from web.health import router as health_router
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     """Build the web app; the store opens when the app starts and closes when it stops."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(settings.database_url)
@@ -27,8 +28,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         finally:
             await engine.dispose()
 
-    app = FastAPI(title="Loa", lifespan=lifespan, docs_url=None, redoc_url=None,
-                  openapi_url=None)
+    app = FastAPI(title="Loa", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings = settings
     app.state.clock = clock or SystemClock()
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

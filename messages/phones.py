@@ -9,9 +9,18 @@ import phonenumbers
 # The 2018 move of 11-digit mobile numbers to 10 digits: old prefix (after the 0) -> new.
 OLD_PREFIXES: dict[str, str] = {
     **{f"16{d}": f"3{d}" for d in "23456789"},  # Viettel 0162-0169 -> 032-039
-    "120": "70", "121": "79", "122": "77", "126": "76", "128": "78",  # MobiFone
-    "123": "83", "124": "84", "125": "85", "127": "81", "129": "82",  # VinaPhone
-    "186": "56", "188": "58",  # Vietnamobile
+    "120": "70",
+    "121": "79",
+    "122": "77",
+    "126": "76",
+    "128": "78",  # MobiFone
+    "123": "83",
+    "124": "84",
+    "125": "85",
+    "127": "81",
+    "129": "82",  # VinaPhone
+    "186": "56",
+    "188": "58",  # Vietnamobile
     "199": "59",  # Gmobile
 }
 SEPARATORS = re.compile(r"[,;/\n\r]+")

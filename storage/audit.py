@@ -44,8 +44,13 @@ def entry(
 ) -> dict[str, Any]:
     """One audit row, ready for a bulk insert."""
     return {
-        "at": at, "actor": actor.name, "source": actor.source, "action": action,
-        "entity": entity, "entity_key": key, "changes": changes,
+        "at": at,
+        "actor": actor.name,
+        "source": actor.source,
+        "action": action,
+        "entity": entity,
+        "entity_key": key,
+        "changes": changes,
     }
 
 

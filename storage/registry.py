@@ -52,32 +52,50 @@ class HouseholdLine:
 
 async def list_communes(session: AsyncSession) -> list[CommuneLine]:
     """Every commune, ordered by province and code."""
-    counts = dict((await session.execute(
-        select(Household.commune_code, func.count()).group_by(Household.commune_code))).all())
+    counts = dict(
+        (
+            await session.execute(
+                select(Household.commune_code, func.count()).group_by(Household.commune_code)
+            )
+        ).all()
+    )
     aliases: dict[str, list[CommuneAlias]] = {}
     for alias in await session.scalars(select(CommuneAlias).order_by(CommuneAlias.id)):
         aliases.setdefault(alias.commune_code, []).append(alias)
-    query = (select(Commune, Province, District)
-             .join(Province, Commune.province_code == Province.code)
-             .outerjoin(District, Commune.district_code == District.code)
-             .order_by(Province.code, Commune.code))
+    query = (
+        select(Commune, Province, District)
+        .join(Province, Commune.province_code == Province.code)
+        .outerjoin(District, Commune.district_code == District.code)
+        .order_by(Province.code, Commune.code)
+    )
     lines = []
-    for commune, province, district in (await session.execute(query)):
+    for commune, province, district in await session.execute(query):
         old = aliases.get(commune.code, [])
-        lines.append(CommuneLine(
-            province.code, province.name, district.code if district else None,
-            district.name if district else None, commune.code, commune.name,
-            [a.old_code for a in old if a.old_code], [a.old_name for a in old if a.old_name],
-            counts.get(commune.code, 0)))
+        lines.append(
+            CommuneLine(
+                province.code,
+                province.name,
+                district.code if district else None,
+                district.name if district else None,
+                commune.code,
+                commune.name,
+                [a.old_code for a in old if a.old_code],
+                [a.old_name for a in old if a.old_name],
+                counts.get(commune.code, 0),
+            )
+        )
     return lines
 
 
-def _household_query(*, commune: str | None, village: str | None,
-                     category: str | None) -> Select[tuple[Household, Commune, Village | None]]:
-    query = (select(Household, Commune, Village)
-             .join(Commune, Household.commune_code == Commune.code)
-             .outerjoin(Village, Household.village_id == Village.id)
-             .options(selectinload(Household.contacts)))
+def _household_query(
+    *, commune: str | None, village: str | None, category: str | None
+) -> Select[Household, Commune, Village]:
+    query = (
+        select(Household, Commune, Village)
+        .join(Commune, Household.commune_code == Commune.code)
+        .outerjoin(Village, Household.village_id == Village.id)
+        .options(selectinload(Household.contacts))
+    )
     if commune:
         query = query.where(Household.commune_code == commune)
     if village:
@@ -87,17 +105,28 @@ def _household_query(*, commune: str | None, village: str | None,
     return query
 
 
-async def list_households(session: AsyncSession, *, commune: str | None = None,
-                          village: str | None = None, category: str | None = None,
-                          limit: int | None = None, offset: int = 0) -> list[HouseholdLine]:
+async def list_households(
+    session: AsyncSession,
+    *,
+    commune: str | None = None,
+    village: str | None = None,
+    category: str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[HouseholdLine]:
     """Households matching the filters, ordered by commune and code."""
     query = _household_query(commune=commune, village=village, category=category)
     query = query.order_by(Household.commune_code, Household.code).offset(offset).limit(limit)
     return [_line(h, c, v) for h, c, v in (await session.execute(query))]
 
 
-async def count_households(session: AsyncSession, *, commune: str | None = None,
-                           village: str | None = None, category: str | None = None) -> int:
+async def count_households(
+    session: AsyncSession,
+    *,
+    commune: str | None = None,
+    village: str | None = None,
+    category: str | None = None,
+) -> int:
     """How many households match the filters."""
     query = _household_query(commune=commune, village=village, category=category)
     total = await session.scalar(select(func.count()).select_from(query.subquery()))
@@ -106,8 +135,15 @@ async def count_households(session: AsyncSession, *, commune: str | None = None,
 
 def _line(household: Household, commune: Commune, village: Village | None) -> HouseholdLine:
     phones = [c.address for c in household.contacts if c.kind == CONTACT_PHONE]
-    return HouseholdLine(household.code, household.head_name, commune.code, commune.name,
-                         village.name if village else None, household.category, phones)
+    return HouseholdLine(
+        household.code,
+        household.head_name,
+        commune.code,
+        commune.name,
+        village.name if village else None,
+        household.category,
+        phones,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,14 +159,21 @@ class HouseholdCard:
 
 async def get_household(session: AsyncSession, *, code: str) -> HouseholdCard | None:
     """One household by its code, or None."""
-    query = (select(Household, Commune, Village)
-             .join(Commune, Household.commune_code == Commune.code)
-             .outerjoin(Village, Household.village_id == Village.id)
-             .where(Household.code == code)
-             .options(selectinload(Household.contacts), selectinload(Household.deprivations)))
+    query = (
+        select(Household, Commune, Village)
+        .join(Commune, Household.commune_code == Commune.code)
+        .outerjoin(Village, Household.village_id == Village.id)
+        .where(Household.code == code)
+        .options(selectinload(Household.contacts), selectinload(Household.deprivations))
+    )
     row = (await session.execute(query)).first()
     if row is None:
         return None
     household, commune, village = row
-    return HouseholdCard(household, commune, village, household.contacts,
-                         [d.indicator for d in household.deprivations])
+    return HouseholdCard(
+        household,
+        commune,
+        village,
+        household.contacts,
+        [d.indicator for d in household.deprivations],
+    )

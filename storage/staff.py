@@ -38,8 +38,16 @@ async def area_level(session: AsyncSession, code: str) -> str:
     raise StaffError(_("No province, district or commune has the code {code}.").format(code=code))
 
 
-async def add_staff(session: AsyncSession, *, username: str, role: str, areas: list[str],
-                    password: str, actor: audit.Actor, now: datetime) -> StaffUser:
+async def add_staff(
+    session: AsyncSession,
+    *,
+    username: str,
+    role: str,
+    areas: list[str],
+    password: str,
+    actor: audit.Actor,
+    now: datetime,
+) -> StaffUser:
     """Create a staff user assigned to areas; the caller commits."""
     if role not in ROLES:
         raise StaffError(_("The role must be one of: {roles}.").format(roles=", ".join(ROLES)))
@@ -49,12 +57,27 @@ async def add_staff(session: AsyncSession, *, username: str, role: str, areas: l
         raise StaffError(_("Give at least one area with --area."))
     if await session.scalar(select(StaffUser.id).where(StaffUser.username == username)):
         raise StaffError(_("The username {name} is taken.").format(name=username))
-    user = StaffUser(username=username, role=role, password_hash=hash_password(password),
-                     active=True, created_at=now)
+    user = StaffUser(
+        username=username,
+        role=role,
+        password_hash=hash_password(password),
+        active=True,
+        created_at=now,
+    )
     for code in dict.fromkeys(areas):
         user.areas.append(StaffArea(level=await area_level(session, code), code=code))
     session.add(user)
-    await audit.record(session, [audit.entry(
-        actor=actor, at=now, action="create", entity="staff_users", key=username,
-        changes={"role": [None, role], "areas": [None, list(dict.fromkeys(areas))]})])
+    await audit.record(
+        session,
+        [
+            audit.entry(
+                actor=actor,
+                at=now,
+                action="create",
+                entity="staff_users",
+                key=username,
+                changes={"role": [None, role], "areas": [None, list(dict.fromkeys(areas))]},
+            )
+        ],
+    )
     return user

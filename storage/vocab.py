@@ -45,8 +45,11 @@ DEPRIVATIONS: dict[str, tuple[int, str, str]] = {
     "water": (9, N_("Domestic water"), "Nguồn nước sinh hoạt"),
     "toilet": (10, N_("Hygienic toilet"), "Nhà tiêu hợp vệ sinh"),
     "telecom": (11, N_("Telecom use"), "Sử dụng dịch vụ viễn thông"),
-    "information_access": (12, N_("Information-access assets"),
-                           "Phương tiện phục vụ tiếp cận thông tin"),
+    "information_access": (
+        12,
+        N_("Information-access assets"),
+        "Phương tiện phục vụ tiếp cận thông tin",
+    ),
 }
 
 # Short forms seen in lists, folded.

@@ -19,7 +19,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from typer.testing import CliRunner
 
+from bot.cli import app
 from bot.clock import FixedClock
 from bot.config import get_settings
 from storage.db import create_engine, session_factory
@@ -46,8 +48,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if REQUIRE_PG and _skipped_pg:
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
-            reporter.write_line(f"FAILED: {len(_skipped_pg)} PostgreSQL tests were skipped "
-                                "but LOA_TEST_REQUIRE_PG=1", red=True)
+            reporter.write_line(
+                f"FAILED: {len(_skipped_pg)} PostgreSQL tests were skipped "
+                "but LOA_TEST_REQUIRE_PG=1",
+                red=True,
+            )
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
@@ -131,3 +136,33 @@ def settings_env(monkeypatch: pytest.MonkeyPatch, store_url: str) -> Iterator[st
     get_settings.cache_clear()
     yield store_url
     get_settings.cache_clear()
+
+
+def loa(*args: str, stdin: str | None = None) -> tuple[int, str]:
+    """Run the `loa` command in-process; returns the exit code and what it printed."""
+    result = CliRunner().invoke(app, list(args), input=stdin)
+    return result.exit_code, result.output
+
+
+@pytest.fixture
+def demo(settings_env: str, tmp_path: Path) -> Path:
+    """A demo register of 2 communes and 200 households, imported through the CLI."""
+    areas, households = tmp_path / "areas.xlsx", tmp_path / "ho.csv"
+    code, output = loa(
+        "demo-data",
+        "--households",
+        "200",
+        "--communes",
+        "2",
+        "--seed",
+        "7",
+        "--areas-out",
+        str(areas),
+        "--out",
+        str(households),
+    )
+    assert code == 0, output
+    assert loa("import", "areas", str(areas))[0] == 0
+    code, output = loa("import", "households", str(households), "--skip-invalid")
+    assert code == 0, output
+    return households

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.cli.common import app, run_app
 from bot.cli import imports, registry, service, staff  # noqa: F401  (they register commands)
+from bot.cli.common import app, run_app
 
 
 def main() -> None:

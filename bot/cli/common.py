@@ -24,8 +24,12 @@ from storage.migrate import upgrade
 from storage.staff import StaffError
 
 T = TypeVar("T")
-app = typer.Typer(help=_("Loa: household outreach and feedback for communes."),
-                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+app = typer.Typer(
+    help=_("Loa: household outreach and feedback for communes."),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
 out = Console()
 err = Console(stderr=True)
 log = logging.getLogger("loa")
@@ -50,6 +54,7 @@ def cli_actor(source: str = "cli") -> Actor:
 
 def with_store(work: Callable[[async_sessionmaker[AsyncSession]], Awaitable[T]]) -> T:
     """Open the store (migrated to the newest schema), run WORK, close the store."""
+
     async def _run() -> T:
         engine = create_engine(get_settings().database_url)
         try:
@@ -69,8 +74,11 @@ def with_store(work: Callable[[async_sessionmaker[AsyncSession]], Awaitable[T]])
 
 def run_app(typer_app: typer.Typer) -> None:
     """Run the CLI; an unexpected error is logged in full and shown as one sentence."""
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: "
-                        "%(message)s", stream=sys.stderr)
+    logging.basicConfig(
+        level=logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
     try:
         typer_app(standalone_mode=True)
     except SettingsError as exc:
@@ -79,6 +87,7 @@ def run_app(typer_app: typer.Typer) -> None:
         raise
     except Exception:
         log.exception("unexpected error")
-        err.print(_("Loa stopped on an unexpected error; the details are above for the "
-                    "technician."))
+        err.print(
+            _("Loa stopped on an unexpected error; the details are above for the technician.")
+        )
         sys.exit(2)

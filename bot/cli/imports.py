@@ -11,7 +11,8 @@ from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.cli import common
-from bot.cli.common import app, cli_actor, err, get_settings, out, with_store
+from bot.cli.common import app, cli_actor, err, out, with_store
+from bot.config import get_settings
 from messages.render import _, number
 from storage.importers.areas import import_areas
 from storage.importers.households import import_households
@@ -36,8 +37,13 @@ def _close(report: ImportReport, *, dry_run: bool, skip_invalid: bool) -> None:
     if rejects:
         out.print(_("Problems, row by row: {path}").format(path=rejects))
     if report.rejects and not skip_invalid:
-        err.print(_("Nothing was imported: correct the rejected rows, or run again with "
-                    "--skip-invalid to import the valid rows."), style="red")
+        err.print(
+            _(
+                "Nothing was imported: correct the rejected rows, or run again with "
+                "--skip-invalid to import the valid rows."
+            ),
+            style="red",
+        )
         raise typer.Exit(1)
     if dry_run:
         out.print(_("Dry run: nothing was changed."))
@@ -46,32 +52,55 @@ def _close(report: ImportReport, *, dry_run: bool, skip_invalid: bool) -> None:
 @imports.command("areas")
 def areas_command(file: Path, dry_run: DryRun = False) -> None:
     """Import provinces, communes and old (merged) communes."""
+
     async def work(sessions: async_sessionmaker[AsyncSession]) -> ImportReport:
         async with sessions() as session:
-            return await import_areas(session, file, actor=cli_actor(f"import:{file.name}"),
-                                      now=common.clock.now(), dry_run=dry_run)
+            return await import_areas(
+                session,
+                file,
+                actor=cli_actor(f"import:{file.name}"),
+                now=common.clock.now(),
+                dry_run=dry_run,
+            )
 
     report = with_store(work)
-    _summary(report, [
-        ("rows", _("Rows read")), ("provinces_created", _("Provinces created")),
-        ("districts_created", _("Districts created")), ("communes_created", _("Communes created")),
-        ("communes_updated", _("Communes updated"))])
+    _summary(
+        report,
+        [
+            ("rows", _("Rows read")),
+            ("provinces_created", _("Provinces created")),
+            ("districts_created", _("Districts created")),
+            ("communes_created", _("Communes created")),
+            ("communes_updated", _("Communes updated")),
+        ],
+    )
     _close(report, dry_run=dry_run, skip_invalid=False)
 
 
 @imports.command("households")
 def households_command(
-    file: Path, dry_run: DryRun = False,
-    skip_invalid: Annotated[bool, typer.Option(
-        "--skip-invalid", help=_("Import the valid rows even when some are rejected."))] = False,
+    file: Path,
+    dry_run: DryRun = False,
+    skip_invalid: Annotated[
+        bool,
+        typer.Option(
+            "--skip-invalid", help=_("Import the valid rows even when some are rejected.")
+        ),
+    ] = False,
 ) -> None:
     """Import a commune's household list."""
     zone = get_settings().zone
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> ImportReport:
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                      TimeElapsedColumn(), console=out, transient=True,
-                      disable=not out.is_terminal) as bar:
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=out,
+            transient=True,
+            disable=not out.is_terminal,
+        ) as bar:
             task = bar.add_task(_("Reading"), total=None)
 
             def tick(phase: str, done: int, total: int | None) -> None:
@@ -81,20 +110,33 @@ def households_command(
             async with sessions() as session:
                 now = common.clock.now()
                 return await import_households(
-                    session, file, actor=cli_actor(f"import:{file.name}"), now=now,
-                    today=now.astimezone(zone).date(), dry_run=dry_run,
-                    skip_invalid=skip_invalid, progress=tick)
+                    session,
+                    file,
+                    actor=cli_actor(f"import:{file.name}"),
+                    now=now,
+                    today=now.astimezone(zone).date(),
+                    dry_run=dry_run,
+                    skip_invalid=skip_invalid,
+                    progress=tick,
+                )
 
     report = with_store(work)
     report.counts["rejected"] = report.rejected_rows
     report.counts["dropped_phones"] = len(report.dropped)
     report.counts["new_villages"] = len(report.new_villages)
-    _summary(report, [
-        ("rows", _("Rows read")), ("created", _("Households created")),
-        ("updated", _("Households updated")), ("unchanged", _("Households unchanged")),
-        ("rejected", _("Rows rejected")), ("new_villages", _("New villages")),
-        ("dropped_phones", _("Phone numbers dropped")),
-        ("shared_phones", _("Phone numbers shared by several households"))])
+    _summary(
+        report,
+        [
+            ("rows", _("Rows read")),
+            ("created", _("Households created")),
+            ("updated", _("Households updated")),
+            ("unchanged", _("Households unchanged")),
+            ("rejected", _("Rows rejected")),
+            ("new_villages", _("New villages")),
+            ("dropped_phones", _("Phone numbers dropped")),
+            ("shared_phones", _("Phone numbers shared by several households")),
+        ],
+    )
     if report.new_villages:
         out.print(_("New villages: {names}").format(names="; ".join(report.new_villages[:20])))
     _close(report, dry_run=dry_run, skip_invalid=skip_invalid)

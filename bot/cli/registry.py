@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import sys
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import Annotated
 
 import typer
@@ -30,7 +30,7 @@ app.add_typer(areas, name="areas")
 app.add_typer(households, name="households")
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     """How a list is printed."""
 
     table = "table"
@@ -44,18 +44,44 @@ FormatOption = Annotated[Format, typer.Option("--format", help=_("table or csv")
 @areas.command("list")
 def areas_list(fmt: FormatOption = Format.table) -> None:
     """List the communes with their province and old communes."""
+
     async def work(sessions: async_sessionmaker[AsyncSession]) -> list[CommuneLine]:
         async with sessions() as session:
             return await list_communes(session)
 
     lines = with_store(work)
-    head = ["province_code", "province_name", "district_code", "district_name", "commune_code",
-            "commune_name", "old_codes", "old_names", "households"]
-    rows = [[x.province_code, x.province_name, x.district_code or "", x.district_name or "",
-             x.code, x.name, ";".join(x.old_codes), ";".join(x.old_names), str(x.households)]
-            for x in lines]
-    _print(fmt, head, rows, [_("Province"), _("Commune code"), _("Commune"), _("Old communes"),
-                             _("Households")], [[r[1], r[4], r[5], r[7], r[8]] for r in rows])
+    head = [
+        "province_code",
+        "province_name",
+        "district_code",
+        "district_name",
+        "commune_code",
+        "commune_name",
+        "old_codes",
+        "old_names",
+        "households",
+    ]
+    rows = [
+        [
+            x.province_code,
+            x.province_name,
+            x.district_code or "",
+            x.district_name or "",
+            x.code,
+            x.name,
+            ";".join(x.old_codes),
+            ";".join(x.old_names),
+            str(x.households),
+        ]
+        for x in lines
+    ]
+    _print(
+        fmt,
+        head,
+        rows,
+        [_("Province"), _("Commune code"), _("Commune"), _("Old communes"), _("Households")],
+        [[r[1], r[4], r[5], r[7], r[8]] for r in rows],
+    )
 
 
 @households.command("list")
@@ -66,24 +92,52 @@ def households_list(
     fmt: FormatOption = Format.table,
 ) -> None:
     """List households, filtered by commune, village and category."""
+
     async def work(sessions: async_sessionmaker[AsyncSession]) -> list[HouseholdLine]:
         async with sessions() as session:
-            return await list_households(session, commune=commune, village=village,
-                                         category=category.value if category else None)
+            return await list_households(
+                session,
+                commune=commune,
+                village=village,
+                category=category.value if category else None,
+            )
 
     lines = with_store(work)
     head = ["code", "head_name", "commune_code", "village", "category", "phones"]
-    rows = [[x.code, x.head_name, x.commune_code, x.village or "", x.category, " ".join(x.phones)]
-            for x in lines]
-    pretty = [[x.code, x.head_name, x.commune_name, x.village or "",
-               _(CATEGORY_LABELS[x.category]), ", ".join(national_format(p) for p in x.phones)]
-              for x in lines]
-    _print(fmt, head, rows, [_("Household code"), _("Head of household"), _("Commune"), _("Village"),
-                             _("Category"), _("Phones")], pretty)
+    rows = [
+        [x.code, x.head_name, x.commune_code, x.village or "", x.category, " ".join(x.phones)]
+        for x in lines
+    ]
+    pretty = [
+        [
+            x.code,
+            x.head_name,
+            x.commune_name,
+            x.village or "",
+            _(CATEGORY_LABELS[x.category]),
+            ", ".join(national_format(p) for p in x.phones),
+        ]
+        for x in lines
+    ]
+    _print(
+        fmt,
+        head,
+        rows,
+        [
+            _("Household code"),
+            _("Head of household"),
+            _("Commune"),
+            _("Village"),
+            _("Category"),
+            _("Phones"),
+        ],
+        pretty,
+    )
 
 
-def _print(fmt: Format, head: list[str], rows: list[list[str]], titles: list[str],
-           pretty: list[list[str]]) -> None:
+def _print(
+    fmt: Format, head: list[str], rows: list[list[str]], titles: list[str], pretty: list[list[str]]
+) -> None:
     if fmt is Format.csv:
         writer = csv.writer(sys.stdout)
         writer.writerow(head)
@@ -98,6 +152,7 @@ def _print(fmt: Format, head: list[str], rows: list[list[str]], titles: list[str
 @households.command("show")
 def households_show(code: str) -> None:
     """Show everything the register holds about one household."""
+
     async def work(sessions: async_sessionmaker[AsyncSession]) -> HouseholdCard | None:
         async with sessions() as session:
             return await get_household(session, code=code)
@@ -108,16 +163,24 @@ def households_show(code: str) -> None:
     h = card.household
     table = Table(show_header=False, box=None)
     for label, value in [
-        (_("Household code"), h.code), (_("Head of household"), h.head_name),
+        (_("Household code"), h.code),
+        (_("Head of household"), h.head_name),
         (_("Commune"), f"{card.commune.name} ({card.commune.code})"),
         (_("Village"), card.village.name if card.village else ""),
         (_("Category"), _(CATEGORY_LABELS[h.category])),
         (_("Recognised on"), day(h.recognized_on) if h.recognized_on else ""),
-        (_("Ethnicity"), h.ethnicity or ""), (_("Woman head"), _("yes") if h.woman_head else ""),
-        (_("Group"), str(h.group_no or "")), (_("Members"), str(h.members or "")),
+        (_("Ethnicity"), h.ethnicity or ""),
+        (_("Woman head"), _("yes") if h.woman_head else ""),
+        (_("Group"), str(h.group_no or "")),
+        (_("Members"), str(h.members or "")),
         (_("Deprivations"), ", ".join(_(DEPRIVATIONS[d][1]) for d in card.deprivations)),
-        (_("Phones"), ", ".join(national_format(c.address) + (_(" (shared)") if c.shared else "")
-                               for c in card.contacts)),
+        (
+            _("Phones"),
+            ", ".join(
+                national_format(c.address) + (_(" (shared)") if c.shared else "")
+                for c in card.contacts
+            ),
+        ),
         (_("Note"), h.note or ""),
     ]:
         table.add_row(label, value)

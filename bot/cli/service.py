@@ -45,19 +45,23 @@ def run(
     """Start the service: web pages now; channels and scheduler join later."""
     settings = get_settings()
     asyncio.run(_migrate(settings.database_url))
-    out.print(_("Loa is running on http://{host}:{port} (Ctrl+C stops it).").format(
-        host=host, port=port))
+    out.print(
+        _("Loa is running on http://{host}:{port} (Ctrl+C stops it).").format(host=host, port=port)
+    )
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
 
 
 @app.command("demo-data")
 def demo_data(
     households: Annotated[int, typer.Option(min=1, help=_("How many households"))],
-    out_file: Annotated[Path, typer.Option("--out", help=_("Household list to write (.xlsx "
-                                                          "or .csv)"))],
+    out_file: Annotated[
+        Path, typer.Option("--out", help=_("Household list to write (.xlsx or .csv)"))
+    ],
     communes: Annotated[int, typer.Option(min=1, help=_("How many communes"))] = 1,
-    areas_out: Annotated[Path | None, typer.Option(
-        "--areas-out", help=_("Also write the matching areas file (.xlsx or .csv)"))] = None,
+    areas_out: Annotated[
+        Path | None,
+        typer.Option("--areas-out", help=_("Also write the matching areas file (.xlsx or .csv)")),
+    ] = None,
     seed: Annotated[int, typer.Option(help=_("Seed, for the same data every time"))] = 0,
 ) -> None:
     """Write a realistic, made-up commune household list for demos, tests and benchmarks."""
@@ -69,5 +73,8 @@ def demo_data(
         summary = write_households(out_file, households=households, communes=communes, seed=seed)
     except ValueError:
         fail(_("Use a file name ending in .xlsx or .csv."))
-    out.print(_("Wrote {n} households in {c} communes to {path}.").format(
-        n=number(summary.rows), c=summary.communes, path=out_file))
+    out.print(
+        _("Wrote {n} households in {c} communes to {path}.").format(
+            n=number(summary.rows), c=summary.communes, path=out_file
+        )
+    )

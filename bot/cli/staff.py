@@ -25,8 +25,9 @@ def staff_add(
     username: str,
     role: Annotated[Role, typer.Option(help=_("admin, officer or assistant"))],
     area: Annotated[list[str] | None, typer.Option(help=_("Area code (repeat for more)"))] = None,
-    password_stdin: Annotated[bool, typer.Option(
-        "--password-stdin", help=_("Read the password from standard input."))] = False,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help=_("Read the password from standard input."))
+    ] = False,
 ) -> None:
     """Add a staff user; the password is read from standard input."""
     if not password_stdin:
@@ -35,8 +36,15 @@ def staff_add(
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> None:
         async with sessions() as session:
-            await add_staff(session, username=username, role=role.value, areas=area or [],
-                            password=password, actor=cli_actor(), now=common.clock.now())
+            await add_staff(
+                session,
+                username=username,
+                role=role.value,
+                areas=area or [],
+                password=password,
+                actor=cli_actor(),
+                now=common.clock.now(),
+            )
             await session.commit()
 
     with_store(work)

@@ -21,10 +21,14 @@ from storage.importers.tx import all_or_nothing
 from storage.models import Commune, CommuneAlias, District, Province
 
 FIELDS = {
-    "province_code": "Mã tỉnh", "province_name": "Tên tỉnh",
-    "district_code": "Mã huyện", "district_name": "Tên huyện",
-    "commune_code": "Mã xã", "commune_name": "Tên xã",
-    "old_codes": "Mã xã cũ", "old_names": "Tên xã cũ",
+    "province_code": "Mã tỉnh",
+    "province_name": "Tên tỉnh",
+    "district_code": "Mã huyện",
+    "district_name": "Tên huyện",
+    "commune_code": "Mã xã",
+    "commune_name": "Tên xã",
+    "old_codes": "Mã xã cũ",
+    "old_names": "Tên xã cũ",
 }
 ALIASES = {header_key(title): name for name, title in FIELDS.items()}
 REQUIRED = ["province_code", "province_name", "commune_code", "commune_name"]
@@ -68,15 +72,25 @@ def _parse(number: int, values: dict[str, Cell], report: ImportReport) -> AreaRo
         return None
     if missing:
         return None
-    return AreaRow(number, (got["province_code"], got["province_name"]), district,
-                   (got["commune_code"], got["commune_name"]), old)
+    return AreaRow(
+        number,
+        (got["province_code"], got["province_name"]),
+        district,
+        (got["commune_code"], got["commune_name"]),
+        old,
+    )
 
 
 def read_area_rows(path: Path, report: ImportReport) -> list[AreaRow]:
     """Parse the areas file; problems go into the report."""
     rows = read_rows(path)
-    header, rows = find_header(rows, path=path, aliases=ALIASES, required=[{f} for f in REQUIRED],
-                               required_titles=", ".join(FIELDS[f] for f in REQUIRED))
+    header, rows = find_header(
+        rows,
+        path=path,
+        aliases=ALIASES,
+        required=[{f} for f in REQUIRED],
+        required_titles=", ".join(FIELDS[f] for f in REQUIRED),
+    )
     report.ignored_columns = header.ignored
     parsed: list[AreaRow] = []
     seen: dict[str, int] = {}
@@ -90,7 +104,8 @@ def read_area_rows(path: Path, report: ImportReport) -> list[AreaRow]:
         code = area.commune[0]
         if code in seen:
             reason = _("The commune code appears twice in the file (rows {a} and {b}).").format(
-                a=seen[code], b=number)
+                a=seen[code], b=number
+            )
             report.rejects.append(Problem(number, FIELDS["commune_code"], code, reason))
             continue
         seen[code] = number
@@ -98,32 +113,58 @@ def read_area_rows(path: Path, report: ImportReport) -> list[AreaRow]:
     return parsed
 
 
-async def _upsert(session: AsyncSession, model: Any, key: str, values: dict[str, Any],
-                  *, actor: audit.Actor, now: datetime, report: ImportReport) -> None:
+async def _upsert(
+    session: AsyncSession,
+    model: Any,
+    key: str,
+    values: dict[str, Any],
+    *,
+    actor: audit.Actor,
+    now: datetime,
+    report: ImportReport,
+) -> None:
     current = await session.get(model, key)
     entity = model.__tablename__
     if current is None:
         session.add(model(code=key, **values))
         report.counts[f"{entity}_created"] += 1
-        await audit.record(session, [audit.entry(actor=actor, at=now, action="create",
-                                                  entity=entity, key=key,
-                                                  changes=audit.diff({}, values))])
+        await audit.record(
+            session,
+            [
+                audit.entry(
+                    actor=actor,
+                    at=now,
+                    action="create",
+                    entity=entity,
+                    key=key,
+                    changes=audit.diff({}, values),
+                )
+            ],
+        )
         return
     changes = audit.diff({k: getattr(current, k) for k in values}, values)
     if changes:
         for name, value in values.items():
             setattr(current, name, value)
         report.counts[f"{entity}_updated"] += 1
-        await audit.record(session, [audit.entry(actor=actor, at=now, action="update",
-                                                  entity=entity, key=key, changes=changes)])
+        await audit.record(
+            session,
+            [
+                audit.entry(
+                    actor=actor, at=now, action="update", entity=entity, key=key, changes=changes
+                )
+            ],
+        )
 
 
-async def _set_aliases(session: AsyncSession, area: AreaRow, *, actor: audit.Actor,
-                       now: datetime) -> None:
+async def _set_aliases(
+    session: AsyncSession, area: AreaRow, *, actor: audit.Actor, now: datetime
+) -> None:
     code = area.commune[0]
     wanted = {(c, n) for c, n in area.old}
-    existing = (await session.scalars(
-        select(CommuneAlias).where(CommuneAlias.commune_code == code))).all()
+    existing = (
+        await session.scalars(select(CommuneAlias).where(CommuneAlias.commune_code == code))
+    ).all()
     if {(a.old_code, a.old_name) for a in existing} == wanted:
         return
     await session.execute(delete(CommuneAlias).where(CommuneAlias.commune_code == code))
@@ -132,38 +173,84 @@ async def _set_aliases(session: AsyncSession, area: AreaRow, *, actor: audit.Act
         await session.execute(delete(CommuneAlias).where(CommuneAlias.old_code.in_(old_codes)))
     await session.flush()
     for old_code, old_name in area.old:
-        session.add(CommuneAlias(commune_code=code, old_code=old_code, old_name=old_name,
-                                 old_name_key=fold(old_name) if old_name else None))
-    await audit.record(session, [audit.entry(
-        actor=actor, at=now, action="update", entity="commune_aliases", key=code,
-        changes={"old": [sorted(map(str, wanted)), None]})])
+        session.add(
+            CommuneAlias(
+                commune_code=code,
+                old_code=old_code,
+                old_name=old_name,
+                old_name_key=fold(old_name) if old_name else None,
+            )
+        )
+    await audit.record(
+        session,
+        [
+            audit.entry(
+                actor=actor,
+                at=now,
+                action="update",
+                entity="commune_aliases",
+                key=code,
+                changes={"old": [sorted(map(str, wanted)), None]},
+            )
+        ],
+    )
 
 
-async def apply_areas(session: AsyncSession, areas: list[AreaRow], *, actor: audit.Actor,
-                      now: datetime, report: ImportReport) -> None:
+async def apply_areas(
+    session: AsyncSession,
+    areas: list[AreaRow],
+    *,
+    actor: audit.Actor,
+    now: datetime,
+    report: ImportReport,
+) -> None:
     """Create or update every unit of the parsed file, in the caller's transaction."""
     for area in areas:
         province_code, province_name = area.province
-        await _upsert(session, Province, province_code, {"name": province_name},
-                      actor=actor, now=now, report=report)
+        await _upsert(
+            session,
+            Province,
+            province_code,
+            {"name": province_name},
+            actor=actor,
+            now=now,
+            report=report,
+        )
         district_code = None
         if area.district:
             district_code = area.district[0]
-            await _upsert(session, District, district_code,
-                          {"name": area.district[1], "province_code": province_code},
-                          actor=actor, now=now, report=report)
+            await _upsert(
+                session,
+                District,
+                district_code,
+                {"name": area.district[1], "province_code": province_code},
+                actor=actor,
+                now=now,
+                report=report,
+            )
         await session.flush()
         commune_code, commune_name = area.commune
-        await _upsert(session, Commune, commune_code,
-                      {"name": commune_name, "name_key": fold(commune_name),
-                       "province_code": province_code, "district_code": district_code},
-                      actor=actor, now=now, report=report)
+        await _upsert(
+            session,
+            Commune,
+            commune_code,
+            {
+                "name": commune_name,
+                "name_key": fold(commune_name),
+                "province_code": province_code,
+                "district_code": district_code,
+            },
+            actor=actor,
+            now=now,
+            report=report,
+        )
         await session.flush()
         await _set_aliases(session, area, actor=actor, now=now)
 
 
-async def import_areas(session: AsyncSession, path: Path, *, actor: audit.Actor,
-                       now: datetime, dry_run: bool = False) -> ImportReport:
+async def import_areas(
+    session: AsyncSession, path: Path, *, actor: audit.Actor, now: datetime, dry_run: bool = False
+) -> ImportReport:
     """Import an areas file all-or-nothing; re-import updates in place."""
     report = ImportReport(path)
     areas = read_area_rows(path, report)

@@ -86,8 +86,9 @@ def whole(cell: Cell, *, low: int, high: int) -> int | None:
         return None
     digits = fold(value).removeprefix("nhom").strip()
     if not digits.isdigit() or not low <= int(digits) <= high:
-        raise CellError(_("A whole number from {low} to {high} is expected.").format(
-            low=low, high=high))
+        raise CellError(
+            _("A whole number from {low} to {high} is expected.").format(low=low, high=high)
+        )
     return int(digits)
 
 

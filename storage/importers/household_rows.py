@@ -20,22 +20,37 @@ from storage.vocab import category_code, deprivation_code
 
 # field -> the title the issue and the communes use; more spellings in _EXTRA_TITLES
 TITLES = {
-    "code": "Mã hộ", "head_name": "Họ và tên chủ hộ", "commune_code": "Mã xã",
-    "commune_name": "Xã", "village": "Thôn", "category": "Phân loại",
-    "recognized_on": "Ngày công nhận", "phones": "Số điện thoại", "ethnicity": "Dân tộc",
-    "woman_head": "Nữ chủ hộ", "group_no": "Nhóm hộ", "members": "Số nhân khẩu",
-    "deprivations": "Thiếu hụt", "note": "Ghi chú",
+    "code": "Mã hộ",
+    "head_name": "Họ và tên chủ hộ",
+    "commune_code": "Mã xã",
+    "commune_name": "Xã",
+    "village": "Thôn",
+    "category": "Phân loại",
+    "recognized_on": "Ngày công nhận",
+    "phones": "Số điện thoại",
+    "ethnicity": "Dân tộc",
+    "woman_head": "Nữ chủ hộ",
+    "group_no": "Nhóm hộ",
+    "members": "Số nhân khẩu",
+    "deprivations": "Thiếu hụt",
+    "note": "Ghi chú",
 }
 _EXTRA_TITLES = {
-    "code": ["Mã số hộ", "Mã hộ gia đình"], "head_name": ["Họ tên chủ hộ", "Tên chủ hộ", "Chủ hộ"],
+    "code": ["Mã số hộ", "Mã hộ gia đình"],
+    "head_name": ["Họ tên chủ hộ", "Tên chủ hộ", "Chủ hộ"],
     "commune_name": ["Tên xã", "Xã/phường", "Xã, phường"],
     "village": ["Thôn/ấp", "Ấp", "Thôn, ấp", "Thôn, ấp, bản", "Thôn/bản", "Buôn"],
-    "category": ["Loại hộ"], "phones": ["SĐT", "Điện thoại"], "woman_head": ["Chủ hộ là nữ"],
-    "group_no": ["Nhóm"], "members": ["Nhân khẩu"], "deprivations": ["Chỉ số thiếu hụt"],
+    "category": ["Loại hộ"],
+    "phones": ["SĐT", "Điện thoại"],
+    "woman_head": ["Chủ hộ là nữ"],
+    "group_no": ["Nhóm"],
+    "members": ["Nhân khẩu"],
+    "deprivations": ["Chỉ số thiếu hụt"],
     "stt": ["STT", "TT", "Số TT"],
 }
 ALIASES = {header_key(t): f for f, t in TITLES.items()} | {
-    header_key(t): f for f, titles in _EXTRA_TITLES.items() for t in titles}
+    header_key(t): f for f, titles in _EXTRA_TITLES.items() for t in titles
+}
 REQUIRED = [{"code"}, {"head_name"}, {"commune_code", "commune_name"}, {"category"}]
 _NOT_MINORITY = {"", "kinh"}
 T = TypeVar("T")
@@ -73,16 +88,18 @@ class RowChecker:
     def _reject(self, row: int, field: str, value: Cell, reason: str) -> None:
         self.report.rejects.append(Problem(row, TITLES[field], cells.text(value), reason))
 
-    def _get(self, row: int, values: dict[str, Cell], field: str,
-                parse: Callable[[Cell], T]) -> T | None:
+    def _get(
+        self, row: int, values: dict[str, Cell], field: str, parse: Callable[[Cell], T]
+    ) -> T | None:
         try:
             return parse(values.get(field))
         except cells.CellError as exc:
             self._reject(row, field, values.get(field), str(exc))
             return None
 
-    def _required(self, row: int, values: dict[str, Cell], field: str,
-                  parse: Callable[[Cell], str]) -> str | None:
+    def _required(
+        self, row: int, values: dict[str, Cell], field: str, parse: Callable[[Cell], str]
+    ) -> str | None:
         value = self._get(row, values, field, parse)
         if value == "":
             self._reject(row, field, "", _("This column is required."))
@@ -104,8 +121,9 @@ class RowChecker:
             return ""
         found = category_code(value)
         if found is None:
-            raise cells.CellError(_("Use one of: Nghèo, Cận nghèo, Mới thoát nghèo, "
-                                    "Thoát cận nghèo, Khác."))
+            raise cells.CellError(
+                _("Use one of: Nghèo, Cận nghèo, Mới thoát nghèo, Thoát cận nghèo, Khác.")
+            )
         return found
 
     def _deprivations(self, cell: Cell) -> tuple[str, ...]:
@@ -115,7 +133,8 @@ class RowChecker:
                 code = deprivation_code(piece)
                 if code is None:
                     raise cells.CellError(
-                        _("Unknown deprivation indicator: {value}.").format(value=piece.strip()))
+                        _("Unknown deprivation indicator: {value}.").format(value=piece.strip())
+                    )
                 found.add(code)
         return tuple(sorted(found))
 
@@ -128,8 +147,17 @@ class RowChecker:
             try:
                 phone = normalize_phone(piece)
             except InvalidPhone:
-                self.report.dropped.append(Problem(row, TITLES["phones"], piece, _(
-                    "Not a valid phone number; the number was dropped, the household imported.")))
+                self.report.dropped.append(
+                    Problem(
+                        row,
+                        TITLES["phones"],
+                        piece,
+                        _(
+                            "Not a valid phone number; the number was dropped, "
+                            "the household imported."
+                        ),
+                    )
+                )
                 continue
             if phone not in phones:
                 phones.append(phone)
@@ -143,8 +171,9 @@ class RowChecker:
         commune = self._commune(row, values)
         category = self._required(row, values, "category", self._category)
         village = self._get(row, values, "village", cells.name_text) or ""
-        recognized = self._get(row, values, "recognized_on",
-                               lambda c: cells.day(c, today=self.today))
+        recognized = self._get(
+            row, values, "recognized_on", lambda c: cells.day(c, today=self.today)
+        )
         woman = self._get(row, values, "woman_head", cells.flag)
         group = self._get(row, values, "group_no", lambda c: cells.whole(c, low=1, high=3))
         members = self._get(row, values, "members", lambda c: cells.whole(c, low=1, high=99))
@@ -153,24 +182,39 @@ class RowChecker:
         if len(self.report.rejects) > before or not (code and head and commune and category):
             return None
         return HouseholdRow(
-            row=row, code=code, head_name=head, commune_code=commune, village=village,
-            category=category, recognized_on=recognized, ethnicity=ethnicity or None,
-            ethnic_minority=fold(ethnicity) not in _NOT_MINORITY, woman_head=bool(woman),
-            group_no=group, members=members, deprivations=deprivations or (),
+            row=row,
+            code=code,
+            head_name=head,
+            commune_code=commune,
+            village=village,
+            category=category,
+            recognized_on=recognized,
+            ethnicity=ethnicity or None,
+            ethnic_minority=fold(ethnicity) not in _NOT_MINORITY,
+            woman_head=bool(woman),
+            group_no=group,
+            members=members,
+            deprivations=deprivations or (),
             note=cells.text(values.get("note")) or None,
             phones=self._phones(row, values.get("phones")),
         )
 
 
 def read_household_rows(
-    path: Path, checker: RowChecker, rows: Iterator[list[Cell]],
+    path: Path,
+    checker: RowChecker,
+    rows: Iterator[list[Cell]],
     progress: Callable[[int], None] | None = None,
 ) -> list[HouseholdRow]:
     """Check every data row below the header; duplicates of Mã hộ reject both rows."""
     report = checker.report
-    header, rows = find_header(rows, path=path, aliases=ALIASES, required=REQUIRED,
-                               required_titles="Mã hộ, Họ và tên chủ hộ, Mã xã (hoặc Xã), "
-                                               "Phân loại")
+    header, rows = find_header(
+        rows,
+        path=path,
+        aliases=ALIASES,
+        required=REQUIRED,
+        required_titles="Mã hộ, Họ và tên chủ hộ, Mã xã (hoặc Xã), Phân loại",
+    )
     report.ignored_columns = [t for t in header.ignored if header_key(t) not in ALIASES]
     good: list[HouseholdRow] = []
     first_seen: dict[str, int] = {}
@@ -186,7 +230,8 @@ def read_household_rows(
         if code in first_seen:
             duplicates.add(code)
             reason = _("Mã hộ {code} appears more than once in the file (row {first}).").format(
-                code=code, first=first_seen[code])
+                code=code, first=first_seen[code]
+            )
             report.rejects.append(Problem(number, TITLES["code"], code, reason))
         elif code:
             first_seen[code] = number
@@ -195,8 +240,9 @@ def read_household_rows(
     return _drop_duplicates(good, duplicates, first_seen, report)
 
 
-def _drop_duplicates(good: list[HouseholdRow], duplicates: set[str], first_seen: dict[str, int],
-                     report: ImportReport) -> list[HouseholdRow]:
+def _drop_duplicates(
+    good: list[HouseholdRow], duplicates: set[str], first_seen: dict[str, int], report: ImportReport
+) -> list[HouseholdRow]:
     for code in sorted(duplicates):
         reason = _("Mã hộ {code} appears more than once in the file.").format(code=code)
         report.rejects.append(Problem(first_seen[code], TITLES["code"], code, reason))

@@ -44,7 +44,8 @@ class CommuneIndex:
             for key in _name_keys(name):
                 index.names[key].add(code)
         aliases = await session.execute(
-            select(CommuneAlias.old_code, CommuneAlias.old_name, CommuneAlias.commune_code))
+            select(CommuneAlias.old_code, CommuneAlias.old_name, CommuneAlias.commune_code)
+        )
         for old_code, old_name, code in aliases:
             if old_code:
                 index.old_codes[old_code] = code
@@ -69,8 +70,11 @@ class CommuneIndex:
             raise CellError(_("No commune is called {name}.").format(name=name))
         if len(found) > 1:
             choices = ", ".join(f"{self.labels[c]} ({c})" for c in sorted(found))
-            raise CellError(_("Several communes are called {name}: {choices}; write the commune "
-                              "code instead.").format(name=name, choices=choices))
+            raise CellError(
+                _(
+                    "Several communes are called {name}: {choices}; write the commune code instead."
+                ).format(name=name, choices=choices)
+            )
         return found.pop()
 
 
@@ -90,21 +94,26 @@ class VillageBook:
         for village_id, commune, key in rows:
             book.ids[(commune, key)] = village_id
         counts = await session.execute(
-            select(Village.commune_code, func.count()).group_by(Village.commune_code))
+            select(Village.commune_code, func.count()).group_by(Village.commune_code)
+        )
         for commune, count in counts:
             book.counts[commune] = count
         return book
 
-    async def resolve(self, session: AsyncSession, commune: str, name: str,
-                      commune_name: str) -> int:
+    async def resolve(
+        self, session: AsyncSession, commune: str, name: str, commune_name: str
+    ) -> int:
         """The id of the village, created under its commune when new."""
         key = fold(name)
         if (commune, key) in self.ids:
             return self.ids[(commune, key)]
         self.counts[commune] += 1
         code = f"{commune}-{self.counts[commune]:03d}"
-        village_id = await session.scalar(insert(Village).returning(Village.id).values(
-            code=code, commune_code=commune, name=nfc(name), name_key=key))
+        village_id = await session.scalar(
+            insert(Village)
+            .returning(Village.id)
+            .values(code=code, commune_code=commune, name=nfc(name), name_key=key)
+        )
         assert village_id is not None
         self.ids[(commune, key)] = village_id
         self.created.append(f"{nfc(name)} ({commune_name})")

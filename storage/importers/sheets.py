@@ -21,9 +21,26 @@ HEADER_SEARCH_ROWS = 20
 Cell = str | int | float | date | datetime | None
 _NOT_ALNUM = re.compile(r"[^a-z0-9]")
 _SIGNATURE_MARKERS = (
-    "nguoi lap bieu", "nguoi lap", "tm.", "tm ", "t/m", "uy ban nhan dan", "ubnd", "chu tich",
-    "pho chu tich", "xac nhan", "ky, ghi ro", "(ky", "ky ten", "tong cong", "tong so",
-    "can bo lao dong", "truong thon", "thu truong", "kt. chu tich", "kt chu tich",
+    "nguoi lap bieu",
+    "nguoi lap",
+    "tm.",
+    "tm ",
+    "t/m",
+    "uy ban nhan dan",
+    "ubnd",
+    "chu tich",
+    "pho chu tich",
+    "xac nhan",
+    "ky, ghi ro",
+    "(ky",
+    "ky ten",
+    "tong cong",
+    "tong so",
+    "can bo lao dong",
+    "truong thon",
+    "thu truong",
+    "kt. chu tich",
+    "kt chu tich",
 )
 _SIGNATURE_DATE = re.compile(r"\bngay\b.*\bthang\b.*\bnam\b")
 
@@ -65,7 +82,7 @@ def _xlsx_rows(path: Path) -> Iterator[list[Cell]]:
 
 def _delimiter(sample: str) -> str:
     """The delimiter that splits the widest row (the header) into the most columns."""
-    lines = sample.splitlines()[:HEADER_SEARCH_ROWS + 5]
+    lines = sample.splitlines()[: HEADER_SEARCH_ROWS + 5]
     best, best_width = ",", 0
     for candidate in (",", ";", "\t"):
         try:
@@ -85,7 +102,7 @@ def _csv_rows(path: Path) -> Iterator[list[Cell]]:
             yield from csv.reader(handle, delimiter=delimiter)
     except UnicodeDecodeError as exc:
         raise ImportFileError(
-            _("The file {file} is not UTF-8 text; save it from Excel as \"CSV UTF-8\".").format(
+            _('The file {file} is not UTF-8 text; save it from Excel as "CSV UTF-8".').format(
                 file=path.name
             )
         ) from exc
@@ -150,6 +167,7 @@ def find_header(
     if not seen_any:
         raise ImportFileError(_("The file {file} is empty.").format(file=path.name))
     raise ImportFileError(
-        _("No header row found in the first {n} rows of {file}: it needs the columns {columns}.")
-        .format(n=HEADER_SEARCH_ROWS, file=path.name, columns=required_titles)
+        _(
+            "No header row found in the first {n} rows of {file}: it needs the columns {columns}."
+        ).format(n=HEADER_SEARCH_ROWS, file=path.name, columns=required_titles)
     )

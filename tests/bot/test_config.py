@@ -18,11 +18,14 @@ def test_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     assert settings.timezone == "Asia/Ho_Chi_Minh"
 
 
-@pytest.mark.parametrize(("name", "value"), [
-    ("LOA_DATABASE_URL", "mysql://root@localhost/loa"),
-    ("LOA_TIMEZONE", "Asia/Hanoi_City"),
-    ("LOA_SECRET_KEY", "short"),
-])
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("LOA_DATABASE_URL", "mysql://root@localhost/loa"),
+        ("LOA_TIMEZONE", "Asia/Hanoi_City"),
+        ("LOA_SECRET_KEY", "short"),
+    ],
+)
 def test_a_wrong_setting_is_named(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
     monkeypatch.setenv(name, value)
     with pytest.raises(SettingsError) as caught:

@@ -19,7 +19,9 @@ def _extracted() -> dict[str, str]:
     found: dict[str, str] = {}
     for package in PACKAGES:
         for filename, lineno, message, _comments, _context in extract_from_dir(
-            ROOT / package, METHODS, keywords=KEYWORDS,
+            ROOT / package,
+            METHODS,
+            keywords=KEYWORDS,
             options_map={"**/templates/**.html": {"extensions": "jinja2.ext.i18n"}},
         ):
             for text in message if isinstance(message, tuple) else (message,):
@@ -43,7 +45,8 @@ def test_every_marked_string_has_a_vietnamese_translation() -> None:
 
 def test_translations_keep_their_placeholders() -> None:
     wrong = {
-        source: target for source, target in _catalog().items()
+        source: target
+        for source, target in _catalog().items()
         if sorted(PLACEHOLDER.findall(source)) != sorted(PLACEHOLDER.findall(target))
     }
     assert wrong == {}

@@ -38,8 +38,9 @@ async def test_reimport_updates_in_place(
     rows[1][5] = "Xã An Hiệp Mới"
     rows[1][6], rows[1][7] = "28756", "Xã Tân Thạch"
     async with sessions() as session:
-        report = await import_areas(session, write_sheet(tmp_path / "a.xlsx", rows),
-                                    actor=ACTOR, now=clock.now())
+        report = await import_areas(
+            session, write_sheet(tmp_path / "a.xlsx", rows), actor=ACTOR, now=clock.now()
+        )
     assert report.counts["communes_updated"] == 1
     assert report.counts["communes_created"] == 0
     async with sessions() as session:
@@ -56,8 +57,9 @@ async def test_a_bad_areas_file_changes_nothing(
     rows[2][4] = ""  # no commune code
     rows[3][6], rows[3][7] = "1;2", "Xã Một"
     async with sessions() as session:
-        report = await import_areas(session, write_sheet(tmp_path / "a.csv", rows),
-                                    actor=ACTOR, now=clock.now())
+        report = await import_areas(
+            session, write_sheet(tmp_path / "a.csv", rows), actor=ACTOR, now=clock.now()
+        )
     assert not report.applied
     assert sorted((p.row, p.column) for p in report.rejects) == [(3, "Mã xã"), (4, "Mã xã cũ")]
     async with sessions() as session:

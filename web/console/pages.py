@@ -24,13 +24,16 @@ async def overview(request: Request, session: SessionDep) -> HTMLResponse:
     """The communes of the register with their household counts."""
     communes = await list_communes(session)
     total = sum(c.households for c in communes)
-    return templates.TemplateResponse(request, "communes.html",
-                                      {"communes": communes, "total": total})
+    return templates.TemplateResponse(
+        request, "communes.html", {"communes": communes, "total": total}
+    )
 
 
 @router.get("/communes/{code}", response_class=HTMLResponse)
 async def commune_households(
-    request: Request, session: SessionDep, code: str,
+    request: Request,
+    session: SessionDep,
+    code: str,
     page: Annotated[int, Query(ge=1)] = 1,
     category: Annotated[str | None, Query()] = None,
     village: Annotated[str | None, Query()] = None,
@@ -43,12 +46,28 @@ async def commune_households(
     village = village or None
     filters = {"commune": code, "category": category, "village": village}
     total = await count_households(session, **filters)
-    lines = await list_households(session, **filters, limit=PAGE_SIZE,
-                                  offset=(page - 1) * PAGE_SIZE)
-    villages = (await session.scalars(select(Village.name).where(Village.commune_code == code)
-                                      .order_by(Village.name))).all()
+    lines = await list_households(
+        session, **filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
+    )
+    villages = (
+        await session.scalars(
+            select(Village.name).where(Village.commune_code == code).order_by(Village.name)
+        )
+    ).all()
     pages = max(1, -(-total // PAGE_SIZE))
-    return templates.TemplateResponse(request, "households.html", {
-        "commune": commune, "households": lines, "total": total, "page": page, "pages": pages,
-        "category": category, "village": village, "villages": villages,
-        "categories": CATEGORY_LABELS, "offset": (page - 1) * PAGE_SIZE})
+    return templates.TemplateResponse(
+        request,
+        "households.html",
+        {
+            "commune": commune,
+            "households": lines,
+            "total": total,
+            "page": page,
+            "pages": pages,
+            "category": category,
+            "village": village,
+            "villages": villages,
+            "categories": CATEGORY_LABELS,
+            "offset": (page - 1) * PAGE_SIZE,
+        },
+    )
