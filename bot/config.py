@@ -5,13 +5,14 @@ from __future__ import annotations
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from messages.render import _
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/loa.db"
 SUPPORTED_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
+MIN_SECRET = 16
 
 
 class SettingsError(Exception):
@@ -25,7 +26,7 @@ class Settings(BaseSettings):
 
     database_url: str = DEFAULT_DATABASE_URL
     timezone: str = "Asia/Ho_Chi_Minh"
-    secret_key: str = Field(default="dev-only-change-me", min_length=16)
+    secret_key: str = "dev-only-change-me"
     locale: str = "vi"
 
     @field_validator("database_url")
@@ -33,7 +34,11 @@ class Settings(BaseSettings):
     def _known_driver(cls, value: str) -> str:
         driver = value.split("://", 1)[0]
         if "://" not in value or driver not in SUPPORTED_DRIVERS:
-            raise ValueError(f"driver {driver!r} is not one of {', '.join(SUPPORTED_DRIVERS)}")
+            raise ValueError(
+                _("it must start with {first} or {second}").format(
+                    first=f"{SUPPORTED_DRIVERS[0]}://", second=f"{SUPPORTED_DRIVERS[1]}://"
+                )
+            )
         return value
 
     @field_validator("timezone")
@@ -42,7 +47,16 @@ class Settings(BaseSettings):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}") from exc
+            raise ValueError(
+                _("{value} is not a time zone name such as Asia/Ho_Chi_Minh").format(value=value)
+            ) from exc
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _long_secret(cls, value: str) -> str:
+        if len(value) < MIN_SECRET:
+            raise ValueError(_("it needs at least {n} characters").format(n=MIN_SECRET))
         return value
 
     @property
@@ -58,8 +72,9 @@ def load_settings() -> Settings:
     except ValidationError as exc:
         first = exc.errors()[0]
         name = "LOA_" + str(first["loc"][0]).upper() if first["loc"] else "LOA_*"
+        problem = str(first["msg"]).removeprefix("Value error, ")
         raise SettingsError(
-            _("The setting {name} is wrong: {problem}.").format(name=name, problem=first["msg"])
+            _("The setting {name} is wrong: {problem}.").format(name=name, problem=problem)
         ) from exc
 
 

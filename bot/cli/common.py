@@ -6,7 +6,9 @@ import asyncio
 import getpass
 import logging
 import sys
+import traceback
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import NoReturn, TypeVar
 
 import typer
@@ -34,6 +36,7 @@ out = Console()
 err = Console(stderr=True)
 log = logging.getLogger("loa")
 clock: Clock = SystemClock()
+ERROR_LOG = Path("var/log/loa-errors.log")
 USER_ERRORS = (SettingsError, ImportFileError, StaffError, CellError)
 
 
@@ -68,26 +71,34 @@ def with_store(work: Callable[[async_sessionmaker[AsyncSession]], Awaitable[T]])
     except USER_ERRORS as exc:
         fail(str(exc))
     except OSError as exc:
-        log.exception("store not reachable")
+        log.debug("store not reachable", exc_info=True)
         fail(_("The store cannot be opened: {detail}").format(detail=exc.strerror or exc))
 
 
 def run_app(typer_app: typer.Typer) -> None:
-    """Run the CLI; an unexpected error is logged in full and shown as one sentence."""
+    """Run the CLI; an unexpected error is written in full to a log file, shown as one sentence."""
     logging.basicConfig(
         level=logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:
         typer_app(standalone_mode=True)
     except SettingsError as exc:
-        fail(str(exc))
+        err.print(str(exc), style="red", highlight=False)
+        sys.exit(1)
     except SystemExit:
         raise
     except Exception:
-        log.exception("unexpected error")
+        ERROR_LOG.parent.mkdir(parents=True, exist_ok=True)
+        with ERROR_LOG.open("a", encoding="utf-8") as handle:
+            handle.write(f"--- {clock.now().isoformat()} loa {' '.join(sys.argv[1:])}\n")
+            traceback.print_exc(file=handle)
         err.print(
-            _("Loa stopped on an unexpected error; the details are above for the technician.")
+            _(
+                "Loa stopped on an unexpected error; the details for the technician are in {path}."
+            ).format(path=ERROR_LOG),
+            style="red",
+            highlight=False,
         )
         sys.exit(2)

@@ -20,6 +20,7 @@ from storage.importers.report import ImportReport
 
 imports = typer.Typer(help=_("Import spreadsheets (.xlsx or .csv)."), no_args_is_help=True)
 app.add_typer(imports, name="import")
+SHOW_VILLAGES = 20
 DryRun = Annotated[bool, typer.Option("--dry-run", help=_("Check and count; change nothing."))]
 
 
@@ -138,5 +139,9 @@ def households_command(
         ],
     )
     if report.new_villages:
-        out.print(_("New villages: {names}").format(names="; ".join(report.new_villages[:20])))
+        shown = "; ".join(report.new_villages[:SHOW_VILLAGES])
+        rest = len(report.new_villages) - SHOW_VILLAGES
+        if rest > 0:
+            shown += "; " + _("and {n} more").format(n=number(rest))
+        out.print(_("New villages: {names}").format(names=shown))
     _close(report, dry_run=dry_run, skip_invalid=skip_invalid)

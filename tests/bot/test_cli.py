@@ -6,6 +6,9 @@ import csv
 import io
 from pathlib import Path
 
+import pytest
+
+from bot.cli import main
 from tests.conftest import loa
 from tests.storage.sheets import HEADER, household, write_sheet
 
@@ -105,3 +108,41 @@ def test_a_missing_file_is_one_sentence(settings_env: str, tmp_path: Path) -> No
     assert code == 1
     assert "không có" in output
     assert "Traceback" not in output
+
+
+def test_an_unexpected_error_is_one_sentence_and_a_log_file(
+    settings_env: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import bot.cli.registry
+
+    async def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(bot.cli.registry, "list_communes", broken)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("sys.argv", ["loa", "areas", "list"])
+    with pytest.raises(SystemExit) as stopped:
+        main()
+    assert stopped.value.code == 2
+    printed = capsys.readouterr().err
+    assert "Loa dừng vì một lỗi không lường trước" in printed
+    assert "Traceback" not in printed
+    assert "RuntimeError: disk on fire" in (tmp_path / "var/log/loa-errors.log").read_text()
+
+
+def test_a_wrong_setting_stops_with_a_sentence(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.config import get_settings
+
+    monkeypatch.setenv("LOA_TIMEZONE", "Hanoi")
+    monkeypatch.setattr("sys.argv", ["loa", "run"])
+    get_settings.cache_clear()
+    with pytest.raises(SystemExit) as stopped:
+        main()
+    get_settings.cache_clear()
+    assert stopped.value.code == 1
+    assert "Thiết lập LOA_TIMEZONE không đúng" in capsys.readouterr().err
