@@ -36,7 +36,7 @@ demo: install
 	$(LOA) demo-data --households $(DEMO_HOUSEHOLDS) --communes $(DEMO_COMMUNES) --seed 2025 \
 		--areas-out $(DEMO_DIR)/don-vi-hanh-chinh.xlsx --out $(DEMO_DIR)/danh-sach-ho.xlsx
 	$(LOA) import areas $(DEMO_DIR)/don-vi-hanh-chinh.xlsx
-	$(LOA) import households $(DEMO_DIR)/danh-sach-ho.xlsx --skip-invalid
+	$(LOA) import households $(DEMO_DIR)/danh-sach-ho.xlsx
 	$(LOA) run --host 127.0.0.1 --port 8000
 
 test: install

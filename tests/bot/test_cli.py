@@ -63,29 +63,10 @@ def test_rejected_rows_stop_the_import_with_exit_code_1(demo: Path, tmp_path: Pa
 
 def test_staff_add_reads_the_password_from_stdin(demo: Path) -> None:
     commune = list(csv.reader(io.StringIO(loa("areas", "list", "--format", "csv")[1])))[1][4]
-    code, output = loa(
-        "staff",
-        "add",
-        "lan",
-        "--role",
-        "assistant",
-        "--area",
-        commune,
-        "--password-stdin",
-        stdin="mat-khau-that-dai\n",
-    )
+    add_lan = ("staff", "add", "lan", "--role", "assistant", "--area", commune, "--password-stdin")
+    code, output = loa(*add_lan, stdin="mat-khau-that-dai\n")
     assert code == 0, output
-    code, output = loa(
-        "staff",
-        "add",
-        "lan",
-        "--role",
-        "assistant",
-        "--area",
-        commune,
-        "--password-stdin",
-        stdin="mat-khau-that-dai\n",
-    )
+    code, output = loa(*add_lan, stdin="mat-khau-that-dai\n")
     assert code == 1
     assert "đã có người dùng" in output
     code, output = loa(
