@@ -12,6 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import AuditEntry
 
+# Exact types, looked up in a set: isinstance() with `X | Y` builds a union on every call, and
+# the audit of a 400,000-household import calls this millions of times.
+_PLAIN = frozenset({str, int, float, bool})
+_DATES = frozenset({date, datetime})
+_SEQUENCES = frozenset({list, tuple, set, frozenset})
+
 
 @dataclass(frozen=True, slots=True)
 class Actor:
@@ -23,9 +29,12 @@ class Actor:
 
 def jsonable(value: Any) -> Any:
     """A value as the JSON column stores it (dates as ISO text)."""
-    if isinstance(value, date | datetime):
+    kind = type(value)
+    if value is None or kind in _PLAIN:
+        return value
+    if kind in _DATES:
         return value.isoformat()
-    if isinstance(value, list | tuple | set | frozenset):
+    if kind in _SEQUENCES:
         return [jsonable(v) for v in value]
     return value
 
@@ -37,6 +46,11 @@ def diff(old: dict[str, Any], new: dict[str, Any]) -> dict[str, list[Any]]:
         for key, value in new.items()
         if old.get(key) != value
     }
+
+
+def created(new: dict[str, Any]) -> dict[str, list[Any]]:
+    """The changes of a new record: every field that has a value, as field -> [None, new]."""
+    return {key: [None, jsonable(value)] for key, value in new.items() if value not in (None, [])}
 
 
 def entry(

@@ -14,6 +14,8 @@ _ISO_DATE = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})(?:[ T]00:00(?::00)?)?\s*$")
 _EXCEL_EPOCH = date(1899, 12, 30)
 _YES = {"x", "co", "1", "yes", "y", "true", "dung", "v", "nu"}
 _NO = {"", "0", "khong", "no", "n", "false", "-"}
+_DATE_TYPES = (datetime, date)  # tuples: `X | Y` in isinstance() is rebuilt on every call
+_NUMBER_TYPES = (int, float)
 _HAS_LETTER = re.compile(r"[^\W\d_]")
 
 
@@ -27,7 +29,7 @@ def text(cell: Cell) -> str:
         return ""
     if isinstance(cell, float) and cell.is_integer():
         return str(int(cell))
-    if isinstance(cell, datetime | date):
+    if isinstance(cell, _DATE_TYPES):
         return cell.strftime("%d/%m/%Y")
     return nfc(str(cell))
 
@@ -55,7 +57,7 @@ def day(cell: Cell, *, today: date) -> date | None:
         value = cell.date()
     elif isinstance(cell, date):
         value = cell
-    elif isinstance(cell, int | float) and 1 < cell < 2958466:
+    elif isinstance(cell, _NUMBER_TYPES) and 1 < cell < 2958466:
         value = _EXCEL_EPOCH + timedelta(days=int(cell))
     else:
         value = _parse_day_text(str(cell))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -140,7 +141,7 @@ class RowChecker:
 
     def _phones(self, row: int, cell: Cell) -> tuple[str, ...]:
         raw = cells.lines_text(cell)
-        if isinstance(cell, int | float) and len(raw) == 9:  # Excel dropped the leading 0
+        if isinstance(cell, (int, float)) and len(raw) == 9:  # Excel dropped the leading 0
             raw = "0" + raw
         phones: list[str] = []
         for piece in split_phones(raw):
@@ -186,10 +187,10 @@ class RowChecker:
             code=code,
             head_name=head,
             commune_code=commune,
-            village=village,
+            village=sys.intern(village),
             category=category,
             recognized_on=recognized,
-            ethnicity=ethnicity or None,
+            ethnicity=sys.intern(ethnicity) if ethnicity else None,
             ethnic_minority=fold(ethnicity) not in _NOT_MINORITY,
             woman_head=bool(woman),
             group_no=group,
@@ -222,9 +223,12 @@ def read_household_rows(
     for number, raw in enumerate(rows, start=header.row_number + 1):
         if progress and number % 1000 == 0:
             progress(number)
-        if is_blank(raw) or is_signature_row(raw):
-            continue
         values = {field: raw[i] for i, field in header.columns.items() if i < len(raw)}
+        # A row with a code, a name and a category is data; only others can be the
+        # blank lines and signature block that close a list.
+        looks_like_data = all(values.get(f) for f in ("code", "head_name", "category"))
+        if not looks_like_data and (is_blank(raw) or is_signature_row(raw)):
+            continue
         household = checker.check(number, values)
         code = cells.text(values.get("code"))
         if code in first_seen:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Sequence
-from dataclasses import asdict
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, delete, distinct, exists, func, insert, select, update
+from sqlalchemy import Table, and_, delete, distinct, exists, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -19,10 +19,15 @@ from storage.importers.places import CommuneIndex, VillageBook
 from storage.importers.report import ImportReport
 from storage.importers.sheets import read_rows
 from storage.importers.tx import all_or_nothing
-from storage.models import CONTACT_PHONE, Contact, Household, HouseholdDeprivation
+from storage.models import CONTACT_PHONE, AuditEntry, Contact, Household, HouseholdDeprivation
 
 BATCH = 2000
 Progress = Callable[[str, int, int | None], None]  # phase, done, total
+# Plain tables: executemany without RETURNING. (The ORM's bulk insert with RETURNING falls back
+# to one statement per row on SQLite, which made a 400,000-row import take minutes.)
+HOUSEHOLDS, CONTACTS = cast(Table, Household.__table__), cast(Table, Contact.__table__)
+DEPRIVATIONS = cast(Table, HouseholdDeprivation.__table__)
+AUDIT = cast(Table, AuditEntry.__table__)
 _STORED = (
     "head_name",
     "commune_code",
@@ -39,9 +44,24 @@ _STORED = (
 
 
 def _values(row: HouseholdRow, village_id: int | None) -> dict[str, Any]:
-    data = asdict(row)
-    data["village_id"] = village_id
-    return {key: data[key] for key in _STORED}
+    return {
+        "head_name": row.head_name,
+        "commune_code": row.commune_code,
+        "village_id": village_id,
+        "category": row.category,
+        "recognized_on": row.recognized_on,
+        "ethnicity": row.ethnicity,
+        "ethnic_minority": row.ethnic_minority,
+        "woman_head": row.woman_head,
+        "group_no": row.group_no,
+        "members": row.members,
+        "note": row.note,
+    }
+
+
+def _wanted(row: HouseholdRow, values: dict[str, Any]) -> dict[str, Any]:
+    """The full state the row asks for, as the audit compares it."""
+    return {**values, "phones": list(row.phones), "deprivations": list(row.deprivations)}
 
 
 async def _current(session: AsyncSession, codes: Sequence[str]) -> dict[str, dict[str, Any]]:
@@ -50,24 +70,24 @@ async def _current(session: AsyncSession, codes: Sequence[str]) -> dict[str, dic
     found: dict[str, dict[str, Any]] = {}
     by_id: dict[int, dict[str, Any]] = {}
     for row in await session.execute(select(*columns).where(Household.code.in_(codes))):
-        state = dict(row._mapping)
-        state["phones"], state["deprivations"] = [], []
+        state = {**row._mapping, "phones": [], "deprivations": []}
         found[state["code"]] = by_id[state["id"]] = state
-    if by_id:
-        phones = (
-            select(Contact.household_id, Contact.address)
-            .where(Contact.household_id.in_(by_id), Contact.kind == CONTACT_PHONE)
-            .order_by(Contact.household_id, Contact.position)
-        )
-        for household_id, address in await session.execute(phones):
-            by_id[household_id]["phones"].append(address)
-        needs = select(HouseholdDeprivation.household_id, HouseholdDeprivation.indicator).where(
-            HouseholdDeprivation.household_id.in_(by_id)
-        )
-        for household_id, indicator in await session.execute(needs):
-            by_id[household_id]["deprivations"].append(indicator)
-        for state in by_id.values():
-            state["deprivations"].sort()
+    if not by_id:
+        return found
+    phones = (
+        select(Contact.household_id, Contact.address)
+        .where(Contact.household_id.in_(by_id), Contact.kind == CONTACT_PHONE)
+        .order_by(Contact.household_id, Contact.position)
+    )
+    for household_id, address in await session.execute(phones):
+        by_id[household_id]["phones"].append(address)
+    needs = select(HouseholdDeprivation.household_id, HouseholdDeprivation.indicator).where(
+        HouseholdDeprivation.household_id.in_(by_id)
+    )
+    for household_id, indicator in await session.execute(needs):
+        by_id[household_id]["deprivations"].append(indicator)
+    for state in by_id.values():
+        state["deprivations"].sort()
     return found
 
 
@@ -102,11 +122,10 @@ class HouseholdWriter:
         changed: list[tuple[HouseholdRow, dict[str, Any], dict[str, Any]]] = []
         for row in rows:
             values = _values(row, await self._village(row))
-            wanted = {**values, "phones": list(row.phones), "deprivations": list(row.deprivations)}
             old = current.get(row.code)
             if old is None:
                 created.append((row, values))
-            elif changes := audit.diff(old, wanted):
+            elif changes := audit.diff(old, _wanted(row, values)):
                 changed.append((row, {**values, "id": old["id"]}, changes))
                 self.touched_phones.update(old["phones"])
             else:
@@ -119,36 +138,28 @@ class HouseholdWriter:
         if not created:
             return
         stamps = {"created_at": self.now, "updated_at": self.now}
-        rows = [
-            {**values, "code": row.code, "name_key": _key(row), **stamps} for row, values in created
-        ]
-        result = await self.session.execute(
-            insert(Household).returning(Household.id, Household.code, sort_by_parameter_order=True),
-            rows,
-        )
-        ids = {code: household_id for household_id, code in result}
-        await self._add_phones([(ids[r.code], r.phones, 0) for r, _v in created])
-        await self._add_needs([(ids[r.code], r.deprivations) for r, _v in created])
-        await audit.record(
-            self.session,
-            (
-                audit.entry(
-                    actor=self.actor,
-                    at=self.now,
-                    action="create",
-                    entity="households",
-                    key=row.code,
-                    changes=audit.diff(
-                        {},
-                        {
-                            **values,
-                            "phones": list(row.phones),
-                            "deprivations": list(row.deprivations),
-                        },
-                    ),
-                )
+        await self.session.execute(
+            insert(HOUSEHOLDS),
+            [
+                {**values, "code": row.code, "name_key": fold(row.head_name), **stamps}
                 for row, values in created
-            ),
+            ],
+        )
+        codes = [row.code for row, _v in created]
+        ids = dict(
+            (
+                await self.session.execute(
+                    select(Household.code, Household.id).where(Household.code.in_(codes))
+                )
+            ).all()
+        )
+        await self._insert(
+            CONTACTS,
+            [phone for row, _v in created for phone in self._phone_rows(ids[row.code], row.phones)],
+        )
+        await self._add_needs([(ids[row.code], row.deprivations) for row, _v in created])
+        await self._audit(
+            "create", [(row.code, audit.created(_wanted(row, values))) for row, values in created]
         )
         self.report.counts["created"] += len(created)
 
@@ -162,7 +173,7 @@ class HouseholdWriter:
         await self.session.execute(
             update(Household),
             [
-                {**values, "name_key": _key(row), "updated_at": self.now}
+                {**values, "name_key": fold(row.head_name), "updated_at": self.now}
                 for row, values, _c in changed
             ],
         )
@@ -176,81 +187,76 @@ class HouseholdWriter:
                     )
                 )
                 await self._add_needs([(values["id"], row.deprivations)])
-        await audit.record(
-            self.session,
-            (
-                audit.entry(
-                    actor=self.actor,
-                    at=self.now,
-                    action="update",
-                    entity="households",
-                    key=row.code,
-                    changes=changes,
-                )
-                for row, _v, changes in changed
-            ),
-        )
+        await self._audit("update", [(row.code, changes) for row, _v, changes in changed])
         self.report.counts["updated"] += len(changed)
 
     async def _replace_phones(
         self, household_id: int, old: list[str], new: tuple[str, ...]
     ) -> None:
         """Keep contacts that stay (their ids matter to later history), drop the rest."""
+        phone_of_household = and_(
+            Contact.household_id == household_id, Contact.kind == CONTACT_PHONE
+        )
         gone = [p for p in old if p not in new]
         if gone:
             await self.session.execute(
-                delete(Contact).where(
-                    Contact.household_id == household_id,
-                    Contact.kind == CONTACT_PHONE,
-                    Contact.address.in_(gone),
-                )
+                delete(Contact).where(phone_of_household, Contact.address.in_(gone))
             )
         for position, phone in enumerate(new):
             if phone in old:
                 await self.session.execute(
                     update(Contact)
-                    .where(
-                        Contact.household_id == household_id,
-                        Contact.kind == CONTACT_PHONE,
-                        Contact.address == phone,
-                    )
+                    .where(phone_of_household, Contact.address == phone)
                     .values(position=position)
                 )
-        await self._add_phones(
-            [(household_id, tuple(p for p in new if p not in old), 0)],
-            positions={p: i for i, p in enumerate(new)},
-        )
+        await self._insert(CONTACTS, self._phone_rows(household_id, new, skip=old))
 
-    async def _add_phones(
-        self, items: list[tuple[int, tuple[str, ...], int]], positions: dict[str, int] | None = None
-    ) -> None:
-        rows = [
+    def _phone_rows(
+        self, household_id: int, phones: tuple[str, ...], skip: Sequence[str] = ()
+    ) -> list[dict[str, Any]]:
+        return [
             {
-                "household_id": hid,
+                "household_id": household_id,
                 "kind": CONTACT_PHONE,
                 "address": phone,
-                "position": positions[phone] if positions else start + i,
+                "position": position,
                 "shared": False,
                 "created_at": self.now,
             }
-            for hid, phones, start in items
-            for i, phone in enumerate(phones)
+            for position, phone in enumerate(phones)
+            if phone not in skip
         ]
+
+    async def _insert(self, table: Table, rows: list[dict[str, Any]]) -> None:
         if rows:
-            await self.session.execute(insert(Contact), rows)
+            await self.session.execute(insert(table), rows)
 
     async def _add_needs(self, items: list[tuple[int, tuple[str, ...]]]) -> None:
-        rows = [{"household_id": hid, "indicator": code} for hid, codes in items for code in codes]
-        if rows:
-            await self.session.execute(insert(HouseholdDeprivation), rows)
+        await self._insert(
+            DEPRIVATIONS,
+            [{"household_id": hid, "indicator": code} for hid, codes in items for code in codes],
+        )
+
+    async def _audit(self, action: str, changes: list[tuple[str, dict[str, Any]]]) -> None:
+        await self._insert(
+            AUDIT,
+            [
+                audit.entry(
+                    actor=self.actor,
+                    at=self.now,
+                    action=action,
+                    entity="households",
+                    key=code,
+                    changes=change,
+                )
+                for code, change in changes
+            ],
+        )
 
 
-def _key(row: HouseholdRow) -> str:
-    return fold(row.head_name)
-
-
-async def flag_shared_phones(session: AsyncSession, phones: set[str] | None = None) -> int:
-    """Mark phone contacts that another household also has; returns how many are shared."""
+async def flag_shared_phones(session: AsyncSession, phones: set[str]) -> int:
+    """Set `shared` on these phone contacts where another household has the same number;
+    returns how many numbers in the store are shared."""
     other = aliased(Contact)
     shared = exists().where(
         and_(
@@ -260,21 +266,28 @@ async def flag_shared_phones(session: AsyncSession, phones: set[str] | None = No
         )
     )
     statement = update(Contact).where(Contact.kind == CONTACT_PHONE).values(shared=shared)
-    if phones is not None:
-        ordered = sorted(phones)
-        for start in range(0, len(ordered), 5000):
-            await session.execute(
-                statement.where(Contact.address.in_(ordered[start : start + 5000])),
-                execution_options={"synchronize_session": False},
-            )
-    else:
-        await session.execute(statement, execution_options={"synchronize_session": False})
+    ordered = sorted(phones)
+    for start in range(0, len(ordered), BATCH):
+        await session.execute(
+            statement.where(Contact.address.in_(ordered[start : start + BATCH])),
+            execution_options={"synchronize_session": False},
+        )
     count = await session.scalar(
         select(func.count(distinct(Contact.address))).where(
             Contact.kind == CONTACT_PHONE, Contact.shared.is_(True)
         )
     )
     return int(count or 0)
+
+
+def _reading_tick(progress: Progress | None) -> Callable[[int], None]:
+    def tick(rows_read: int) -> None:
+        if rows_read % 20_000 == 0:
+            gc.freeze()
+        if progress:
+            progress("read", rows_read, None)
+
+    return tick
 
 
 async def import_households(
@@ -292,8 +305,38 @@ async def import_households(
     report = ImportReport(path)
     communes = await CommuneIndex.load(session)
     checker = RowChecker(communes, report, today)
-    tick = (lambda n: progress("read", n, None)) if progress else None
-    rows = read_household_rows(path, checker, read_rows(path), tick)
+    # The checked rows live until the end: frozen, the cyclic collector stops rescanning them on
+    # every collection (without this a 400,000-row import spent most of its time in the GC).
+    try:
+        rows = read_household_rows(path, checker, read_rows(path), _reading_tick(progress))
+        gc.freeze()
+        return await _write_all(
+            session,
+            rows,
+            report,
+            communes,
+            actor=actor,
+            now=now,
+            dry_run=dry_run,
+            skip_invalid=skip_invalid,
+            progress=progress,
+        )
+    finally:
+        gc.unfreeze()
+
+
+async def _write_all(
+    session: AsyncSession,
+    rows: list[HouseholdRow],
+    report: ImportReport,
+    communes: CommuneIndex,
+    *,
+    actor: audit.Actor,
+    now: datetime,
+    dry_run: bool,
+    skip_invalid: bool,
+    progress: Progress | None,
+) -> ImportReport:
     await session.rollback()  # end the read-only transaction the index opened
     report.counts["rows"] = len(rows) + report.rejected_rows
     if report.rejects and not skip_invalid:

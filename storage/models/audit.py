@@ -20,7 +20,7 @@ class AuditEntry(Base):
     __table_args__ = (Index("ix_audit_log_entity", "entity", "entity_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(index=True)
+    at: Mapped[datetime]  # ids follow time, so no index of its own
     actor: Mapped[str] = mapped_column(String(64))  # staff username, or "cli" / "system"
     source: Mapped[str] = mapped_column(String(255))  # "import:<file>", "user", "cli"
     action: Mapped[str] = mapped_column(String(16))

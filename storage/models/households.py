@@ -26,14 +26,15 @@ class Household(Base):
     """A household on the commune's register, keyed by its code (Mã hộ)."""
 
     __tablename__ = "households"
+    __table_args__ = (Index("ix_households_commune_category", "commune_code", "category"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(40), unique=True)
     head_name: Mapped[str] = mapped_column(String(120))
     name_key: Mapped[str] = mapped_column(String(120), index=True)
-    commune_code: Mapped[str] = mapped_column(ForeignKey("communes.code"), index=True)
+    commune_code: Mapped[str] = mapped_column(ForeignKey("communes.code"))
     village_id: Mapped[int | None] = mapped_column(ForeignKey("villages.id"), index=True)
-    category: Mapped[str] = mapped_column(String(20), index=True)
+    category: Mapped[str] = mapped_column(String(20))
     recognized_on: Mapped[date | None] = mapped_column(Date)
     ethnicity: Mapped[str | None] = mapped_column(String(60))
     ethnic_minority: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -60,7 +61,7 @@ class HouseholdDeprivation(Base):
     household_id: Mapped[int] = mapped_column(
         ForeignKey("households.id", ondelete="CASCADE"), primary_key=True
     )
-    indicator: Mapped[str] = mapped_column(String(32), primary_key=True, index=True)
+    indicator: Mapped[str] = mapped_column(String(32), primary_key=True)
 
 
 class Contact(Base):

@@ -31,7 +31,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_log")),
     )
     with op.batch_alter_table("audit_log", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_audit_log_at"), ["at"], unique=False)
         batch_op.create_index("ix_audit_log_entity", ["entity", "entity_key"], unique=False)
 
     op.create_table(
@@ -170,9 +169,8 @@ def upgrade() -> None:
         sa.UniqueConstraint("code", name=op.f("uq_households_code")),
     )
     with op.batch_alter_table("households", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_households_category"), ["category"], unique=False)
         batch_op.create_index(
-            batch_op.f("ix_households_commune_code"), ["commune_code"], unique=False
+            "ix_households_commune_category", ["commune_code", "category"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_households_name_key"), ["name_key"], unique=False)
         batch_op.create_index(batch_op.f("ix_households_village_id"), ["village_id"], unique=False)
@@ -214,16 +212,9 @@ def upgrade() -> None:
             "household_id", "indicator", name=op.f("pk_household_deprivations")
         ),
     )
-    with op.batch_alter_table("household_deprivations", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_household_deprivations_indicator"), ["indicator"], unique=False
-        )
 
 
 def downgrade() -> None:
-
-    with op.batch_alter_table("household_deprivations", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_household_deprivations_indicator"))
 
     op.drop_table("household_deprivations")
     with op.batch_alter_table("contacts", schema=None) as batch_op:
@@ -233,8 +224,7 @@ def downgrade() -> None:
     with op.batch_alter_table("households", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_households_village_id"))
         batch_op.drop_index(batch_op.f("ix_households_name_key"))
-        batch_op.drop_index(batch_op.f("ix_households_commune_code"))
-        batch_op.drop_index(batch_op.f("ix_households_category"))
+        batch_op.drop_index("ix_households_commune_category")
 
     op.drop_table("households")
     op.drop_table("villages")
@@ -258,6 +248,5 @@ def downgrade() -> None:
     op.drop_table("provinces")
     with op.batch_alter_table("audit_log", schema=None) as batch_op:
         batch_op.drop_index("ix_audit_log_entity")
-        batch_op.drop_index(batch_op.f("ix_audit_log_at"))
 
     op.drop_table("audit_log")
