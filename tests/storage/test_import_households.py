@@ -364,3 +364,17 @@ async def test_bad_files_give_one_clear_sentence(
         await run_import(sessions, path, clock)
     assert name in str(caught.value)
     assert await _count(sessions, Household) == 0
+
+
+@pytest.mark.usefixtures("areas")
+async def test_numbers_typed_into_excel_as_numbers(
+    sessions: Sessions, tmp_path: Path, clock: FixedClock
+) -> None:
+    # Excel keeps 0912345678 as the number 912345678 and a code like 1024 as 1024.0.
+    rows = [HEADER, household(1024.0, **{"Số điện thoại": 912345678, "Mã xã": 29002})]
+    report = await run_import(sessions, write_sheet(tmp_path / "l.xlsx", rows), clock)
+    assert report.applied, report.rejects
+    async with sessions() as session:
+        card = await get_household(session, code="1024")
+    assert card is not None
+    assert [c.address for c in card.contacts] == ["+84912345678"]
