@@ -3,6 +3,8 @@ spellings commune lists use for them. Labels are English source strings for the 
 
 from __future__ import annotations
 
+from datetime import date
+
 from messages.render import N_
 from messages.text import fold
 
@@ -88,3 +90,16 @@ def category_code(text: str) -> str | None:
 def deprivation_code(text: str) -> str | None:
     """The indicator code for a code, number or Vietnamese name, or None."""
     return DEPRIVATION_SPELLINGS.get(fold(text))
+
+
+ESCAPED_BENEFIT_YEARS = 3  # newly-escaped households keep their benefits for 36 months
+
+
+def benefits_until(category: str, recognized_on: date | None) -> date | None:
+    """When the 36-month benefit window of a newly-escaped household ends; None otherwise."""
+    if category != "escaped" or recognized_on is None:
+        return None
+    try:
+        return recognized_on.replace(year=recognized_on.year + ESCAPED_BENEFIT_YEARS)
+    except ValueError:  # 29 February
+        return recognized_on.replace(year=recognized_on.year + ESCAPED_BENEFIT_YEARS, day=28)

@@ -22,7 +22,7 @@ from storage.registry import (
     list_communes,
     list_households,
 )
-from storage.vocab import CATEGORY_LABELS, DEPRIVATIONS
+from storage.vocab import CATEGORY_LABELS, DEPRIVATIONS, benefits_until
 
 areas = typer.Typer(help=_("Provinces and communes."), no_args_is_help=True)
 households = typer.Typer(help=_("The household register."), no_args_is_help=True)
@@ -169,6 +169,10 @@ def households_show(code: str) -> None:
         (_("Village"), card.village.name if card.village else ""),
         (_("Category"), _(CATEGORY_LABELS[h.category])),
         (_("Recognised on"), day(h.recognized_on) if h.recognized_on else ""),
+        (
+            _("Benefits until"),
+            day(until) if (until := benefits_until(h.category, h.recognized_on)) else "",
+        ),
         (_("Ethnicity"), h.ethnicity or ""),
         (_("Woman head"), _("yes") if h.woman_head else ""),
         (_("Group"), str(h.group_no or "")),

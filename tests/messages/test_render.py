@@ -26,3 +26,12 @@ def test_fold_ignores_accents_case_spacing_and_normal_form() -> None:
     assert fold(nfd) == fold("xa ia hdreh") == "xa ia hdreh"
     assert strip_accents("Đặng Thị Ngọc Ánh") == "Dang Thi Ngoc Anh"
     assert nfc(nfd) == unicodedata.normalize("NFC", "Xã Ia Hdréh")
+
+
+def test_newly_escaped_households_keep_benefits_for_36_months() -> None:
+    from storage.vocab import benefits_until
+
+    assert benefits_until("escaped", date(2024, 3, 15)) == date(2027, 3, 15)
+    assert benefits_until("escaped", date(2024, 2, 29)) == date(2027, 2, 28)
+    assert benefits_until("poor", date(2024, 3, 15)) is None
+    assert benefits_until("escaped", None) is None
