@@ -8,9 +8,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, delete, distinct, exists, func, insert, select, update
+from sqlalchemy import Table, and_, delete, distinct, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from messages.text import fold
 from storage import audit
@@ -257,25 +256,32 @@ class HouseholdWriter:
 async def flag_shared_phones(session: AsyncSession, phones: set[str]) -> int:
     """Set `shared` on these phone contacts where another household has the same number;
     returns how many numbers in the store are shared."""
-    other = aliased(Contact)
-    shared = exists().where(
-        and_(
-            other.kind == Contact.kind,
-            other.address == Contact.address,
-            other.household_id != Contact.household_id,
-        )
-    )
-    statement = update(Contact).where(Contact.kind == CONTACT_PHONE).values(shared=shared)
+    # A GROUP BY per chunk and two narrow UPDATEs, rather than a correlated EXISTS: the
+    # planner's statistics predate the rows this import just wrote, and PostgreSQL then
+    # scanned the table once per contact.
+    is_phone = Contact.kind == CONTACT_PHONE
     ordered = sorted(phones)
     for start in range(0, len(ordered), BATCH):
-        await session.execute(
-            statement.where(Contact.address.in_(ordered[start : start + BATCH])),
-            execution_options={"synchronize_session": False},
+        chunk = ordered[start : start + BATCH]
+        shared = set(
+            await session.scalars(
+                select(Contact.address)
+                .where(is_phone, Contact.address.in_(chunk))
+                .group_by(Contact.address)
+                .having(func.count(distinct(Contact.household_id)) > 1)
+            )
         )
+        alone = [phone for phone in chunk if phone not in shared]
+        for numbers, flag in ((sorted(shared), True), (alone, False)):
+            if numbers:
+                await session.execute(
+                    update(Contact)
+                    .where(is_phone, Contact.address.in_(numbers), Contact.shared.is_not(flag))
+                    .values(shared=flag),
+                    execution_options={"synchronize_session": False},
+                )
     count = await session.scalar(
-        select(func.count(distinct(Contact.address))).where(
-            Contact.kind == CONTACT_PHONE, Contact.shared.is_(True)
-        )
+        select(func.count(distinct(Contact.address))).where(is_phone, Contact.shared.is_(True))
     )
     return int(count or 0)
 
