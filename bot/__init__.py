@@ -1,0 +1,1 @@
+"""Loa: household outreach and feedback for Vietnam's communes."""

@@ -1,0 +1,1 @@
+"""Words and their rendering: the Vietnamese catalog, formatting, text keys, phones. Pure."""

@@ -1,0 +1,1 @@
+"""When things happen: APScheduler jobs that write outbox rows (arrives with broadcasts)."""

@@ -1,0 +1,1 @@
+"""HTTP: the console pages and, later, webhooks and the JSON API."""

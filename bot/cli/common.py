@@ -32,8 +32,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console()
-err = Console(stderr=True)
+out = Console(markup=False)  # data and file names may hold [brackets]
+err = Console(stderr=True, markup=False)
 log = logging.getLogger("loa")
 clock: Clock = SystemClock()
 ERROR_LOG = Path("var/log/loa-errors.log")
@@ -42,7 +42,7 @@ USER_ERRORS = (SettingsError, ImportFileError, StaffError, CellError)
 
 def fail(message: str, code: int = 1) -> NoReturn:
     """Print one sentence for a person and stop."""
-    err.print(f"[red]{message}[/red]", highlight=False)
+    err.print(message, style="red", highlight=False)
     raise typer.Exit(code)
 
 

@@ -1,0 +1,1 @@
+"""Importers: spreadsheets into the store, all-or-nothing, with a report."""
