@@ -48,11 +48,6 @@ def diff(old: dict[str, Any], new: dict[str, Any]) -> dict[str, list[Any]]:
     }
 
 
-def created(new: dict[str, Any]) -> dict[str, list[Any]]:
-    """The changes of a new record: every field that has a value, as field -> [None, new]."""
-    return {key: [None, jsonable(value)] for key, value in new.items() if value not in (None, [])}
-
-
 def entry(
     *, actor: Actor, at: datetime, action: str, entity: str, key: str, changes: dict[str, Any]
 ) -> dict[str, Any]:

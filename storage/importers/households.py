@@ -157,9 +157,9 @@ class HouseholdWriter:
             [phone for row, _v in created for phone in self._phone_rows(ids[row.code], row.phones)],
         )
         await self._add_needs([(ids[row.code], row.deprivations) for row, _v in created])
-        await self._audit(
-            "create", [(row.code, audit.created(_wanted(row, values))) for row, values in created]
-        )
+        # A creation is recorded as the event (who, when, which file); its values are the row
+        # itself, and every later change is recorded as a diff.
+        await self._audit("create", [(row.code, {}) for row, _v in created])
         self.report.counts["created"] += len(created)
 
     async def _update(

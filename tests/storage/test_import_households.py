@@ -259,6 +259,15 @@ async def test_reimport_updates_in_place_and_audits(
     path = tmp_path / "l.csv"
     write_sheet(path, [HEADER, household("H1"), household("H2")])
     await run_import(sessions, path, clock)
+    async with sessions() as session:
+        created = (
+            await session.scalars(
+                select(AuditEntry.entity_key).where(
+                    AuditEntry.entity == "households", AuditEntry.action == "create"
+                )
+            )
+        ).all()
+    assert sorted(created) == ["H1", "H2"]
     write_sheet(
         path,
         [
