@@ -387,3 +387,22 @@ async def test_numbers_typed_into_excel_as_numbers(
         card = await get_household(session, code="1024")
     assert card is not None
     assert [c.address for c in card.contacts] == ["+84912345678"]
+
+
+@pytest.mark.usefixtures("areas")
+@pytest.mark.parametrize(("encoding", "delimiter"), [("utf-8", ","), ("utf-8-sig", ";")])
+async def test_csv_with_or_without_bom_and_semicolons(
+    sessions: Sessions, tmp_path: Path, clock: FixedClock, encoding: str, delimiter: str
+) -> None:
+    # Excel set to Vietnamese writes ';' between columns (the comma is the decimal mark).
+    path = tmp_path / "l.csv"
+    with path.open("w", encoding=encoding, newline="") as handle:
+        writer = csv.writer(handle, delimiter=delimiter)
+        writer.writerows([HEADER, household("H1", **{"Số điện thoại": "0912345678; 0987654321"})])
+    report = await run_import(sessions, path, clock)
+    assert report.applied, report.rejects
+    async with sessions() as session:
+        card = await get_household(session, code="H1")
+    assert card is not None
+    assert card.household.head_name == "Nguyễn Văn An"
+    assert [c.address for c in card.contacts] == ["+84912345678", "+84987654321"]
