@@ -296,7 +296,7 @@ def _carrier(share: float, prefixes: Sequence[int]) -> dict[str, float]:
 _MOBILE_PREFIX = _weighted({
     **_carrier(55, (86, 96, 97, 98, 32, 33, 34, 35, 36, 37, 38, 39)),  # Viettel
     **_carrier(25, (88, 91, 94, 81, 82, 83, 84, 85)),  # Vinaphone
-    **_carrier(20, (89, 90, 93, 70, 76, 77, 78, 79)),  # Mobifone
+    **_carrier(20, (896, 897, 898, 899, 90, 93, 70, 76, 77, 78, 79)),  # Mobifone (0890-0895 unused)
 })
 # 11-digit numbers renumbered in 2018: new prefix -> old prefix (both without the leading 0).
 _OLD_PREFIX_OF = {
@@ -330,7 +330,9 @@ def _format_phone(rng: random.Random, number: str) -> str:
 
 def _fresh_phone(rng: random.Random, pool: list[str]) -> str:
     """A new mobile number, remembered in the commune's pool so a neighbour may share it."""
-    number = f"{_MOBILE_PREFIX.pick(rng)}{rng.randrange(10_000_000):07d}"
+    prefix = _MOBILE_PREFIX.pick(rng)
+    rest = 9 - len(prefix)
+    number = f"{prefix}{rng.randrange(10**rest):0{rest}d}"
     if len(pool) < _POOL_SIZE:
         pool.append(number)
     else:
