@@ -236,22 +236,11 @@ def _in_child(job: Job) -> Result:
 # --- stores -------------------------------------------------------------------------------
 
 
-async def _admin(url: str, statement: str) -> None:
-    from sqlalchemy import text
-
-    from storage.db import create_engine
-
-    engine = create_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as connection:
-            await connection.execute(text(statement))
-    finally:
-        await engine.dispose()
-
-
 def _run(job: Job, workdir: Path, pg_url: str) -> Result:
     """One import into a fresh store, which is removed afterwards."""
     from sqlalchemy.engine import make_url
+
+    from storage.db import run_outside_transaction
 
     token = secrets.token_hex(5)
     if job.backend == "sqlite":
@@ -263,14 +252,16 @@ def _run(job: Job, workdir: Path, pg_url: str) -> Result:
                 path.with_name(path.name + suffix).unlink(missing_ok=True)
     name = f"loa_bench_{token}"
     try:
-        asyncio.run(_admin(pg_url, f'CREATE DATABASE "{name}"'))
+        asyncio.run(run_outside_transaction(pg_url, f'CREATE DATABASE "{name}"'))
     except Exception as exc:
         return Result(job.fmt, job.backend, error=f"cannot create the database: {exc}")
     try:
         url = make_url(pg_url).set(database=name).render_as_string(hide_password=False)
         return _in_child(replace(job, url=url))
     finally:
-        asyncio.run(_admin(pg_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        asyncio.run(
+            run_outside_transaction(pg_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        )
 
 
 # --- data ---------------------------------------------------------------------------------

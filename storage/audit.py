@@ -63,6 +63,22 @@ def entry(
     }
 
 
+async def add(
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    at: datetime,
+    action: str,
+    entity: str,
+    key: str,
+    changes: dict[str, Any],
+) -> None:
+    """Add one audit row."""
+    await record(
+        session, [entry(actor=actor, at=at, action=action, entity=entity, key=key, changes=changes)]
+    )
+
+
 async def record(session: AsyncSession, entries: Iterable[dict[str, Any]]) -> None:
     """Add audit rows in one statement."""
     rows = list(entries)

@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -51,5 +51,15 @@ async def open_store(url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]
     engine = create_engine(url)
     try:
         yield session_factory(engine)
+    finally:
+        await engine.dispose()
+
+
+async def run_outside_transaction(url: str, statement: str) -> None:
+    """Run one statement that cannot run in a transaction (CREATE / DROP DATABASE)."""
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text(statement))
     finally:
         await engine.dispose()

@@ -67,17 +67,13 @@ async def add_staff(
     for code in dict.fromkeys(areas):
         user.areas.append(StaffArea(level=await area_level(session, code), code=code))
     session.add(user)
-    await audit.record(
+    await audit.add(
         session,
-        [
-            audit.entry(
-                actor=actor,
-                at=now,
-                action="create",
-                entity="staff_users",
-                key=username,
-                changes={"role": [None, role], "areas": [None, list(dict.fromkeys(areas))]},
-            )
-        ],
+        actor=actor,
+        at=now,
+        action="create",
+        entity="staff_users",
+        key=username,
+        changes={"role": [None, role], "areas": [None, list(dict.fromkeys(areas))]},
     )
     return user

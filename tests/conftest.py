@@ -16,7 +16,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from typer.testing import CliRunner
@@ -24,7 +23,7 @@ from typer.testing import CliRunner
 from bot.cli import app
 from bot.clock import FixedClock
 from bot.config import get_settings
-from storage.db import create_engine, session_factory
+from storage.db import create_engine, run_outside_transaction, session_factory
 from storage.migrate import upgrade
 from storage.models import Base
 
@@ -64,15 +63,6 @@ async def _migrate(url: str) -> None:
         await engine.dispose()
 
 
-async def _admin(url: str, statement: str) -> None:
-    engine = create_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as connection:
-            await connection.execute(text(statement))
-    finally:
-        await engine.dispose()
-
-
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A migrated SQLite file, copied for each test."""
@@ -87,13 +77,15 @@ def pg_database() -> Iterator[str]:
     if not PG_URL:
         pytest.skip("PostgreSQL not configured (set LOA_TEST_PG_URL)")
     name = f"loa_test_{uuid.uuid4().hex[:10]}"
-    asyncio.run(_admin(PG_URL, f'CREATE DATABASE "{name}"'))
+    asyncio.run(run_outside_transaction(PG_URL, f'CREATE DATABASE "{name}"'))
     url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
     try:
         asyncio.run(_migrate(url))
         yield url
     finally:
-        asyncio.run(_admin(PG_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        asyncio.run(
+            run_outside_transaction(PG_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        )
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
@@ -105,7 +97,7 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite+aiosqlite:///{path}"
     url: str = request.getfixturevalue("pg_database")
     tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-    asyncio.run(_admin(url, f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    asyncio.run(run_outside_transaction(url, f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     return url
 
 

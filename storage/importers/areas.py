@@ -128,18 +128,14 @@ async def _upsert(
     if current is None:
         session.add(model(code=key, **values))
         report.counts[f"{entity}_created"] += 1
-        await audit.record(
+        await audit.add(
             session,
-            [
-                audit.entry(
-                    actor=actor,
-                    at=now,
-                    action="create",
-                    entity=entity,
-                    key=key,
-                    changes=audit.diff({}, values),
-                )
-            ],
+            actor=actor,
+            at=now,
+            action="create",
+            entity=entity,
+            key=key,
+            changes=audit.diff({}, values),
         )
         return
     changes = audit.diff({k: getattr(current, k) for k in values}, values)
@@ -147,13 +143,8 @@ async def _upsert(
         for name, value in values.items():
             setattr(current, name, value)
         report.counts[f"{entity}_updated"] += 1
-        await audit.record(
-            session,
-            [
-                audit.entry(
-                    actor=actor, at=now, action="update", entity=entity, key=key, changes=changes
-                )
-            ],
+        await audit.add(
+            session, actor=actor, at=now, action="update", entity=entity, key=key, changes=changes
         )
 
 
@@ -181,18 +172,16 @@ async def _set_aliases(
                 old_name_key=fold(old_name) if old_name else None,
             )
         )
-    await audit.record(
+    before = sorted(f"{a.old_code or ''} {a.old_name or ''}".strip() for a in existing)
+    after = sorted(f"{c or ''} {n or ''}".strip() for c, n in area.old)
+    await audit.add(
         session,
-        [
-            audit.entry(
-                actor=actor,
-                at=now,
-                action="update",
-                entity="commune_aliases",
-                key=code,
-                changes={"old": [sorted(map(str, wanted)), None]},
-            )
-        ],
+        actor=actor,
+        at=now,
+        action="update",
+        entity="commune_aliases",
+        key=code,
+        changes={"old_communes": [before, after]},
     )
 
 

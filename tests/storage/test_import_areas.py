@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import FixedClock
 from storage.importers.areas import import_areas
-from storage.models import CommuneAlias
+from storage.models import AuditEntry, CommuneAlias
 from storage.registry import list_communes
 from tests.storage.sheets import ACTOR, AREAS, load_areas, write_sheet
 
@@ -48,6 +48,16 @@ async def test_reimport_updates_in_place(
         names = {c.code: c.name for c in await list_communes(session)}
     assert aliases == ["28756"]
     assert names["29002"] == "Xã An Hiệp Mới"
+    async with sessions() as session:
+        audited = await session.scalar(
+            select(AuditEntry)
+            .where(AuditEntry.entity == "commune_aliases")
+            .order_by(AuditEntry.id.desc())
+        )
+    assert audited is not None
+    assert audited.changes == {
+        "old_communes": [["28756 Xã Tân Thạch", "28759 Xã Hữu Định"], ["28756 Xã Tân Thạch"]]
+    }
 
 
 async def test_a_bad_areas_file_changes_nothing(
