@@ -8,7 +8,6 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from storage.db import create_engine, session_factory
 from web.console import STATIC_DIR
@@ -16,7 +15,7 @@ from web.console.pages import router as pages_router
 from web.health import router as health_router
 
 
-def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
+def create_app(settings: Settings) -> FastAPI:
     """Build the web app; the store opens when the app starts and closes when it stops."""
 
     @asynccontextmanager
@@ -30,7 +29,6 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
 
     app = FastAPI(title="Loa", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings = settings
-    app.state.clock = clock or SystemClock()
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(health_router)
     app.include_router(pages_router)

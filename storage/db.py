@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -43,16 +41,6 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions that keep loaded objects usable after commit."""
     return async_sessionmaker(engine, expire_on_commit=False)
-
-
-@asynccontextmanager
-async def open_store(url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    """Open the store for one command and close it afterwards."""
-    engine = create_engine(url)
-    try:
-        yield session_factory(engine)
-    finally:
-        await engine.dispose()
 
 
 async def run_outside_transaction(url: str, statement: str) -> None:

@@ -9,6 +9,8 @@ from alembic.config import Config
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from storage.db import create_engine
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
@@ -31,6 +33,16 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
     url = engine.url.render_as_string(hide_password=False)
     async with engine.begin() as connection:
         await connection.run_sync(_upgrade_on, url, revision)
+
+
+async def upgrade_url(url: str) -> str | None:
+    """Open the store at URL, bring it to the newest schema, close it; the revision it is at."""
+    engine = create_engine(url)
+    try:
+        await upgrade(engine)
+        return await current_revision(engine)
+    finally:
+        await engine.dispose()
 
 
 async def current_revision(engine: AsyncEngine) -> str | None:

@@ -153,27 +153,23 @@ class HouseholdCard:
     household: Household
     commune: Commune
     village: Village | None
-    contacts: Sequence[Contact]
     deprivations: list[str]
+
+    @property
+    def contacts(self) -> Sequence[Contact]:
+        """The household's contacts, in order."""
+        return self.household.contacts
 
 
 async def get_household(session: AsyncSession, *, code: str) -> HouseholdCard | None:
     """One household by its code, or None."""
     query = (
-        select(Household, Commune, Village)
-        .join(Commune, Household.commune_code == Commune.code)
-        .outerjoin(Village, Household.village_id == Village.id)
+        _household_query(commune=None, village=None, category=None)
         .where(Household.code == code)
-        .options(selectinload(Household.contacts), selectinload(Household.deprivations))
+        .options(selectinload(Household.deprivations))
     )
     row = (await session.execute(query)).first()
     if row is None:
         return None
     household, commune, village = row
-    return HouseholdCard(
-        household,
-        commune,
-        village,
-        household.contacts,
-        [d.indicator for d in household.deprivations],
-    )
+    return HouseholdCard(household, commune, village, [d.indicator for d in household.deprivations])

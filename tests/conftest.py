@@ -24,7 +24,7 @@ from bot.cli import app
 from bot.clock import FixedClock
 from bot.config import get_settings
 from storage.db import create_engine, run_outside_transaction, session_factory
-from storage.migrate import upgrade
+from storage.migrate import upgrade_url
 from storage.models import Base
 
 PG_URL = os.environ.get("LOA_TEST_PG_URL", "")
@@ -55,19 +55,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
-async def _migrate(url: str) -> None:
-    engine = create_engine(url)
-    try:
-        await upgrade(engine)
-    finally:
-        await engine.dispose()
-
-
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A migrated SQLite file, copied for each test."""
     path = tmp_path_factory.mktemp("store") / "template.db"
-    asyncio.run(_migrate(f"sqlite+aiosqlite:///{path}"))
+    asyncio.run(upgrade_url(f"sqlite+aiosqlite:///{path}"))
     return path
 
 
@@ -80,7 +72,7 @@ def pg_database() -> Iterator[str]:
     asyncio.run(run_outside_transaction(PG_URL, f'CREATE DATABASE "{name}"'))
     url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
     try:
-        asyncio.run(_migrate(url))
+        asyncio.run(upgrade_url(url))
         yield url
     finally:
         asyncio.run(

@@ -14,26 +14,16 @@ from bot.cli.common import app, fail, out
 from bot.config import get_settings
 from bot.demodata import write_areas, write_households
 from messages.render import _, number
-from storage.db import create_engine
-from storage.migrate import current_revision, upgrade
+from storage.migrate import upgrade_url
 
 db = typer.Typer(help=_("The store."), no_args_is_help=True)
 app.add_typer(db, name="db")
 
 
-async def _migrate(url: str) -> str | None:
-    engine = create_engine(url)
-    try:
-        await upgrade(engine)
-        return await current_revision(engine)
-    finally:
-        await engine.dispose()
-
-
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Bring the store to the newest schema."""
-    revision = asyncio.run(_migrate(get_settings().database_url))
+    revision = asyncio.run(upgrade_url(get_settings().database_url))
     out.print(_("The store is at revision {rev}.").format(rev=revision))
 
 
@@ -44,7 +34,7 @@ def run(
 ) -> None:
     """Start the service: web pages now; channels and scheduler join later."""
     settings = get_settings()
-    asyncio.run(_migrate(settings.database_url))
+    asyncio.run(upgrade_url(settings.database_url))
     out.print(
         _("Loa is running on http://{host}:{port} (Ctrl+C stops it).").format(host=host, port=port)
     )

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, delete, distinct, func, insert, select, update
+from sqlalchemy import Table, delete, distinct, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from messages.text import fold
@@ -18,7 +18,7 @@ from storage.importers.places import CommuneIndex, VillageBook
 from storage.importers.report import ImportReport
 from storage.importers.sheets import read_rows
 from storage.importers.tx import all_or_nothing
-from storage.models import CONTACT_PHONE, AuditEntry, Contact, Household, HouseholdDeprivation
+from storage.models import CONTACT_PHONE, Contact, Household, HouseholdDeprivation
 
 BATCH = 2000
 Progress = Callable[[str, int, int | None], None]  # phase, done, total
@@ -26,11 +26,10 @@ Progress = Callable[[str, int, int | None], None]  # phase, done, total
 # to one statement per row on SQLite, which made a 400,000-row import take minutes.)
 HOUSEHOLDS, CONTACTS = cast(Table, Household.__table__), cast(Table, Contact.__table__)
 DEPRIVATIONS = cast(Table, HouseholdDeprivation.__table__)
-AUDIT = cast(Table, AuditEntry.__table__)
-_STORED = (
+# The household columns a list row sets, named as on HouseholdRow (village_id is resolved).
+_FROM_ROW = (
     "head_name",
     "commune_code",
-    "village_id",
     "category",
     "recognized_on",
     "ethnicity",
@@ -40,22 +39,13 @@ _STORED = (
     "members",
     "note",
 )
+_STORED = (*_FROM_ROW, "village_id")
 
 
 def _values(row: HouseholdRow, village_id: int | None) -> dict[str, Any]:
-    return {
-        "head_name": row.head_name,
-        "commune_code": row.commune_code,
-        "village_id": village_id,
-        "category": row.category,
-        "recognized_on": row.recognized_on,
-        "ethnicity": row.ethnicity,
-        "ethnic_minority": row.ethnic_minority,
-        "woman_head": row.woman_head,
-        "group_no": row.group_no,
-        "members": row.members,
-        "note": row.note,
-    }
+    values = {name: getattr(row, name) for name in _FROM_ROW}
+    values["village_id"] = village_id
+    return values
 
 
 def _wanted(row: HouseholdRow, values: dict[str, Any]) -> dict[str, Any]:
@@ -69,17 +59,18 @@ async def _current(session: AsyncSession, codes: Sequence[str]) -> dict[str, dic
     found: dict[str, dict[str, Any]] = {}
     by_id: dict[int, dict[str, Any]] = {}
     for row in await session.execute(select(*columns).where(Household.code.in_(codes))):
-        state = {**row._mapping, "phones": [], "deprivations": []}
+        state = {**row._mapping, "phones": [], "phone_ids": {}, "deprivations": []}
         found[state["code"]] = by_id[state["id"]] = state
     if not by_id:
         return found
     phones = (
-        select(Contact.household_id, Contact.address)
+        select(Contact.household_id, Contact.address, Contact.id)
         .where(Contact.household_id.in_(by_id), Contact.kind == CONTACT_PHONE)
         .order_by(Contact.household_id, Contact.position)
     )
-    for household_id, address in await session.execute(phones):
+    for household_id, address, contact_id in await session.execute(phones):
         by_id[household_id]["phones"].append(address)
+        by_id[household_id]["phone_ids"][address] = contact_id
     needs = select(HouseholdDeprivation.household_id, HouseholdDeprivation.indicator).where(
         HouseholdDeprivation.household_id.in_(by_id)
     )
@@ -176,42 +167,43 @@ class HouseholdWriter:
                 for row, values, _c in changed
             ],
         )
-        for row, values, changes in changed:
-            if "phones" in changes:
-                await self._replace_phones(values["id"], current[row.code]["phones"], row.phones)
-            if "deprivations" in changes:
-                await self.session.execute(
-                    delete(HouseholdDeprivation).where(
-                        HouseholdDeprivation.household_id == values["id"]
-                    )
+        with_phones = [(row, values) for row, values, changes in changed if "phones" in changes]
+        await self._replace_phones(with_phones, current)
+        needs = [(v["id"], row.deprivations) for row, v, c in changed if "deprivations" in c]
+        if needs:
+            await self.session.execute(
+                delete(HouseholdDeprivation).where(
+                    HouseholdDeprivation.household_id.in_([hid for hid, _codes in needs])
                 )
-                await self._add_needs([(values["id"], row.deprivations)])
+            )
+            await self._add_needs(needs)
         await self._audit("update", [(row.code, changes) for row, _v, changes in changed])
         self.report.counts["updated"] += len(changed)
 
     async def _replace_phones(
-        self, household_id: int, old: list[str], new: tuple[str, ...]
+        self, changed: list[tuple[HouseholdRow, dict[str, Any]]], current: dict[str, dict[str, Any]]
     ) -> None:
         """Keep contacts that stay (their ids matter to later history), drop the rest."""
-        phone_of_household = and_(
-            Contact.household_id == household_id, Contact.kind == CONTACT_PHONE
-        )
-        gone = [p for p in old if p not in new]
+        gone: list[int] = []
+        moved: list[dict[str, Any]] = []
+        added: list[dict[str, Any]] = []
+        for row, values in changed:
+            ids: dict[str, int] = current[row.code]["phone_ids"]
+            gone += [contact_id for phone, contact_id in ids.items() if phone not in row.phones]
+            moved += [
+                {"id": ids[phone], "position": position}
+                for position, phone in enumerate(row.phones)
+                if phone in ids
+            ]
+            added += self._phone_rows(values["id"], row.phones, skip=ids)
         if gone:
-            await self.session.execute(
-                delete(Contact).where(phone_of_household, Contact.address.in_(gone))
-            )
-        for position, phone in enumerate(new):
-            if phone in old:
-                await self.session.execute(
-                    update(Contact)
-                    .where(phone_of_household, Contact.address == phone)
-                    .values(position=position)
-                )
-        await self._insert(CONTACTS, self._phone_rows(household_id, new, skip=old))
+            await self.session.execute(delete(Contact).where(Contact.id.in_(gone)))
+        if moved:
+            await self.session.execute(update(Contact), moved)
+        await self._insert(CONTACTS, added)
 
     def _phone_rows(
-        self, household_id: int, phones: tuple[str, ...], skip: Sequence[str] = ()
+        self, household_id: int, phones: tuple[str, ...], skip: Collection[str] = ()
     ) -> list[dict[str, Any]]:
         return [
             {
@@ -237,9 +229,9 @@ class HouseholdWriter:
         )
 
     async def _audit(self, action: str, changes: list[tuple[str, dict[str, Any]]]) -> None:
-        await self._insert(
-            AUDIT,
-            [
+        await audit.record(
+            self.session,
+            (
                 audit.entry(
                     actor=self.actor,
                     at=self.now,
@@ -249,7 +241,7 @@ class HouseholdWriter:
                     changes=change,
                 )
                 for code, change in changes
-            ],
+            ),
         )
 
 

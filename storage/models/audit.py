@@ -10,8 +10,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base
 
-ACTIONS = ("create", "update", "delete")
-
 
 class AuditEntry(Base):
     """One change to one record."""
@@ -23,7 +21,7 @@ class AuditEntry(Base):
     at: Mapped[datetime]  # ids follow time, so no index of its own
     actor: Mapped[str] = mapped_column(String(64))  # staff username, or "cli" / "system"
     source: Mapped[str] = mapped_column(String(255))  # "import:<file>", "user", "cli"
-    action: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(16))  # create, update or delete
     entity: Mapped[str] = mapped_column(String(32))  # table name
     entity_key: Mapped[str] = mapped_column(String(64))
     changes: Mapped[dict[str, Any]] = mapped_column(JSON)  # field -> [old, new]
