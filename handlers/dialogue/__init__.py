@@ -1,0 +1,1 @@
+"""Dialogue surveys: XLSForm forms held as chat conversations, one question at a time."""
