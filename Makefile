@@ -37,6 +37,7 @@ demo: install
 		--areas-out $(DEMO_DIR)/don-vi-hanh-chinh.xlsx --out $(DEMO_DIR)/danh-sach-ho.xlsx
 	$(LOA) import areas $(DEMO_DIR)/don-vi-hanh-chinh.xlsx
 	$(LOA) import households $(DEMO_DIR)/danh-sach-ho.xlsx
+	$(LOA) survey import messages/vi/surveys/*.csv
 	$(LOA) run --host 127.0.0.1 --port 8000
 
 test: install
@@ -49,6 +50,7 @@ lint: install
 
 bench: install
 	$(BIN)/python benchmarks/import_households.py
+	$(BIN)/python benchmarks/dialogue.py
 
 clean:
 	rm -rf $(VENV) var build *.egg-info $(MO)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from messages.render import _
@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Ho_Chi_Minh"
     secret_key: str = "dev-only-change-me"
     locale: str = "vi"
+    survey_expiry_hours: int = Field(default=72, ge=1)  # a silent conversation expires after
+    help_contact: str = ""  # whom an unknown number should call, e.g. "chị Lan, 0912 345 678"
 
     @field_validator("database_url")
     @classmethod

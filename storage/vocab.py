@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from messages.render import N_
+from messages.render import N_, _
 from messages.text import fold
 
 # category code -> label (translated on display)
@@ -103,3 +103,28 @@ def benefits_until(category: str, recognized_on: date | None) -> date | None:
         return recognized_on.replace(year=recognized_on.year + ESCAPED_BENEFIT_YEARS)
     except ValueError:  # 29 February
         return recognized_on.replace(year=recognized_on.year + ESCAPED_BENEFIT_YEARS, day=28)
+
+
+# Follow-up kinds the built-in surveys and Loa itself open, with their labels. A form's
+# `loa_followups` sheet may name others; lists show those by their code.
+FOLLOWUP_KINDS: dict[str, str] = {
+    "needs_help": N_("Could not answer a survey question"),
+    "visit": N_("Needs a visit"),
+    "loan": N_("Wants a loan"),
+    "loan_difficulty": N_("Trouble with a loan"),
+    "training": N_("Wants vocational training"),
+    "job": N_("Looking for a job"),
+    "labour_export": N_("Wants to work abroad"),
+    "production": N_("Wants help with farming or business"),
+    "health_insurance": N_("Health-insurance card missing or wrong"),
+    "housing": N_("Housing"),
+    "water_sanitation": N_("Clean water or toilet"),
+    "escape_poverty": N_("Registered to escape poverty"),
+    "support_problem": N_("Support not received or faulty"),
+    "feedback": N_("Feedback to answer"),
+}
+
+
+def followup_label(kind: str) -> str:
+    """A follow-up kind as people read it (translated); an unknown kind as its code."""
+    return _(FOLLOWUP_KINDS[kind]) if kind in FOLLOWUP_KINDS else kind

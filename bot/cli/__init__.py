@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.cli import imports, registry, service, staff  # noqa: F401  (they register commands)
+from bot.cli import chat, imports, registry, service, staff, surveys  # noqa: F401  (they register commands)
 from bot.cli.common import app, run_app
 
 

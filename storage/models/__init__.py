@@ -3,23 +3,39 @@
 from storage.models.areas import Commune, CommuneAlias, District, Province, Village
 from storage.models.audit import AuditEntry
 from storage.models.base import Base
+from storage.models.followups import FollowUp
 from storage.models.households import CONTACT_PHONE, Contact, Household, HouseholdDeprivation
+from storage.models.messages import Message
 from storage.models.staff import AREA_LEVELS, ROLES, StaffArea, StaffUser
+from storage.models.surveys import (
+    Answer,
+    Conversation,
+    Survey,
+    SurveyRound,
+    SurveyVersion,
+)
 
 __all__ = [
     "AREA_LEVELS",
     "CONTACT_PHONE",
     "ROLES",
+    "Answer",
     "AuditEntry",
     "Base",
     "Commune",
     "CommuneAlias",
     "Contact",
+    "Conversation",
     "District",
+    "FollowUp",
     "Household",
     "HouseholdDeprivation",
+    "Message",
     "Province",
     "StaffArea",
     "StaffUser",
+    "Survey",
+    "SurveyRound",
+    "SurveyVersion",
     "Village",
 ]

@@ -1,0 +1,180 @@
+"""`loa survey import|list|show|start` and `loa results export`: dialogue surveys."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.cli import common
+from bot.cli.common import app, cli_actor, err, fail, out, with_store
+from bot.config import get_settings
+from handlers.dialogue.conversations import Turn
+from handlers.dialogue.form import Form
+from handlers.dialogue.xlsform import FormError, load_form
+from handlers.router import start_survey
+from messages.render import _, number
+from storage import surveys as store
+from storage.conversations import household_contacts
+from storage.exports.results import FIXED, result_rows
+from storage.exports.tables import write_table
+from storage.messages import Outbound
+from storage.vocab import followup_label
+
+survey = typer.Typer(help=_("Dialogue surveys (XLSForm)."), no_args_is_help=True)
+results = typer.Typer(help=_("Survey results."), no_args_is_help=True)
+app.add_typer(survey, name="survey")
+app.add_typer(results, name="results")
+CONSOLE = "console"  # until an SMS gateway is configured, phones are played on the console
+
+
+def turn() -> Turn:
+    """This moment, for a command: UTC now and the local day."""
+    now = common.clock.now()
+    return Turn(now=now, today=now.astimezone(get_settings().zone).date())
+
+
+@survey.command("import")
+def import_command(files: list[Path]) -> None:
+    """Load XLSForm files (.xlsx, .xls, .csv); a new version is added, the same one kept."""
+    forms: list[tuple[Path, Form]] = []
+    for path in files:
+        if not path.is_file():
+            fail(_("The file {path} does not exist.").format(path=path))
+        try:
+            forms.append((path, load_form(path)))
+        except FormError as error:
+            err.print(_("{path}: the form was not loaded:").format(path=path), style="red")
+            for problem in error.problems:
+                err.print(f"  - {problem}", highlight=False)
+            raise typer.Exit(1) from None
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> list[str]:
+        outcomes = []
+        async with sessions() as session, session.begin():
+            for path, form in forms:
+                outcomes.append(
+                    await store.save_version(
+                        session,
+                        form_id=form.form_id,
+                        title=form.title,
+                        version=form.version,
+                        definition=form.to_json(),
+                        content_hash=form.content_hash(),
+                        source_name=path.name,
+                        actor=cli_actor(f"import:{path.name}"),
+                        now=common.clock.now(),
+                    )
+                )
+        return outcomes
+
+    try:
+        outcomes = with_store(work)
+    except store.SurveyError as error:
+        fail(str(error))
+    said = {
+        store.CREATED: _("Loaded the survey {form_id}, version {version} ({n} questions)."),
+        store.ADDED: _("Added version {version} of the survey {form_id} ({n} questions)."),
+        store.UNCHANGED: _("The survey {form_id}, version {version}, is already loaded."),
+    }
+    for (_path, form), outcome in zip(forms, outcomes, strict=True):
+        asked = sum(1 for q in form.answerable)
+        out.print(said[outcome].format(form_id=form.form_id, version=form.version, n=asked))
+
+
+@survey.command("list")
+def list_command() -> None:
+    """List the surveys, their newest version and how many conversations they had."""
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> list[store.SurveySummary]:
+        async with sessions() as session:
+            return await store.list_surveys(session)
+
+    table = Table(_("Form"), _("Title"), _("Version"), _("Versions"), _("In progress"), _("Done"))
+    for line in with_store(work):
+        table.add_row(
+            line.form_id,
+            line.title,
+            line.latest,
+            str(line.versions),
+            number(line.conversations.get("active", 0)),
+            number(line.conversations.get("completed", 0)),
+        )
+    out.print(table)
+
+
+@survey.command("show")
+def show_command(form_id: str) -> None:
+    """Show a survey's questions, in order, and its follow-up rules."""
+    form = _latest_form(form_id)
+    out.print(f"{form.title} ({form.form_id}, {_('version')} {form.version})")
+    table = Table("#", _("Name"), _("Type"), _("Question"), _("Asked when"))
+    for n, q in enumerate(form.questions, 1):
+        kind = f"{q.type.value} {q.choice_list}".strip()
+        table.add_row(str(n), q.name, kind, q.label, " and ".join(q.relevant))
+    out.print(table)
+    if form.followups:
+        rules = Table(_("Follow-up"), _("Priority"), _("When"), _("Note"))
+        for rule in form.followups:
+            rules.add_row(followup_label(rule.kind), rule.priority, rule.condition, rule.note)
+        out.print(rules)
+
+
+def _latest_form(form_id: str) -> Form:
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> store.FormVersion | None:
+        async with sessions() as session:
+            return await store.latest_version(session, form_id=form_id)
+
+    version = with_store(work)
+    if version is None:
+        fail(_("There is no survey {form_id}.").format(form_id=form_id))
+    return Form.from_json(version.definition)
+
+
+@survey.command("start")
+def start_command(
+    form_id: str,
+    household: Annotated[str, typer.Option(help=_("Household code"))],
+) -> None:
+    """Send a survey's first question to a household's first phone."""
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> tuple[str, list[Outbound]]:
+        async with sessions() as session, session.begin():
+            contacts = await household_contacts(session, code=household)
+            if contacts is None:
+                fail(_("No household has the code {code}.").format(code=household))
+            if not contacts:
+                fail(_("The household {code} has no phone number.").format(code=household))
+            sent = await start_survey(
+                session, form_id=form_id, contact=contacts[0], channel=CONSOLE, turn=turn()
+            )
+            return contacts[0].address, sent
+
+    address, sent = with_store(work)
+    out.print(_("Queued for {phone}:").format(phone=address))
+    for message in sent:
+        out.print(message.text)
+
+
+@results.command("export")
+def export_command(
+    form_id: str,
+    out_file: Annotated[Path, typer.Option("--out", help=_("File to write"))],
+    fmt: Annotated[str, typer.Option("--format", help=_("csv or xlsx"))] = "csv",
+) -> None:
+    """Export a survey's answers: one row per conversation, one column per question."""
+    if fmt not in ("csv", "xlsx"):
+        fail(_("The format must be csv or xlsx."))
+    questions = [q.name for q in _latest_form(form_id).answerable]
+    zone = get_settings().zone
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> int:
+        async with sessions() as session:
+            rows = await result_rows(session, form_id=form_id, questions=questions, zone=zone)
+        return write_table(out_file, [*FIXED, *questions], rows, fmt=fmt)
+
+    count = with_store(work)
+    out.print(_("{n} rows written to {path}.").format(n=number(count), path=out_file))
