@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -18,7 +19,7 @@ from handlers.dialogue.xlsform import FormError, load_form
 from handlers.router import start_survey
 from messages.render import _, number
 from storage import surveys as store
-from storage.conversations import household_contacts
+from storage.conversations import expire_idle, household_contacts
 from storage.exports.results import FIXED, result_rows
 from storage.exports.tables import write_table
 from storage.messages import Outbound
@@ -157,6 +158,20 @@ def start_command(
     out.print(_("Queued for {phone}:").format(phone=address))
     for message in sent:
         out.print(message.text)
+
+
+@survey.command("expire")
+def expire_command() -> None:
+    """Close the conversations that have waited longer than LOA_SURVEY_EXPIRY_HOURS."""
+    now = common.clock.now()
+    idle_since = now - timedelta(hours=get_settings().survey_expiry_hours)
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> int:
+        async with sessions() as session, session.begin():
+            return await expire_idle(session, idle_since=idle_since, now=now)
+
+    count = with_store(work)
+    out.print(_("{n} silent conversations closed.").format(n=number(count)))
 
 
 @results.command("export")

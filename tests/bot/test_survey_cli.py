@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from openpyxl import load_workbook
 
+from bot.cli import common
+from bot.clock import FixedClock
 from tests.conftest import loa
 from tests.handlers.dialogue.forms import sheets, write_csv
 
@@ -137,3 +141,17 @@ def test_chat_with_an_unknown_number(demo: Path) -> None:
     assert "chưa có trong danh sách của xã" in output
     status, output = loa("chat", "--phone", "12", stdin="")
     assert status == 1
+
+
+def test_expire_closes_silent_conversations(demo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    loa("survey", "import", *BUILT_IN)
+    code, _phone = _phone_of_first_household()
+    assert loa("survey", "start", "training", "--household", code)[0] == 0
+    assert loa("survey", "expire")[1].strip() == "Đã đóng 0 cuộc hỏi đáp lâu không trả lời."
+    later = FixedClock(datetime.now(UTC) + timedelta(hours=73))
+    monkeypatch.setattr(common, "clock", later)
+    assert loa("survey", "expire")[1].strip() == "Đã đóng 1 cuộc hỏi đáp lâu không trả lời."
+    out_file = Path(str(demo) + ".results.csv")
+    loa("results", "export", "training", "--out", str(out_file))
+    with out_file.open(encoding="utf-8-sig") as handle:
+        assert [row["status"] for row in csv.DictReader(handle)] == ["expired"]
