@@ -38,9 +38,8 @@ from sqlalchemy import Table, bindparam, insert, select, update  # noqa: E402
 from bot.clock import FixedClock  # noqa: E402
 from bot.demodata import write_areas, write_households  # noqa: E402
 from handlers.dialogue.conversations import Turn  # noqa: E402
-from handlers.dialogue.xlsform import load_form  # noqa: E402
+from handlers.dialogue.xlsform import load_form, save_form  # noqa: E402
 from handlers.router import Incoming, Policy, handle_batch, start_survey  # noqa: E402
-from storage import surveys  # noqa: E402
 from storage.audit import Actor  # noqa: E402
 from storage.conversations import ContactRef, contacts_at  # noqa: E402
 from storage.db import create_engine, session_factory  # noqa: E402
@@ -73,17 +72,7 @@ async def prepare(url: str, work: Path, conversations: int) -> list[str]:
         )
     form = load_form(ROOT / "messages/vi/surveys/needs.csv")
     async with sessions() as session, session.begin():
-        await surveys.save_version(
-            session,
-            form_id=form.form_id,
-            title=form.title,
-            version=form.version,
-            definition=form.to_json(),
-            content_hash=form.content_hash(),
-            source_name="needs.csv",
-            actor=ACTOR,
-            now=START,
-        )
+        await save_form(session, form, source_name="needs.csv", actor=ACTOR, now=START)
         phones = (
             await session.scalars(
                 select(Contact.address)

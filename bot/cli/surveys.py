@@ -15,7 +15,7 @@ from bot.cli.common import app, cli_actor, err, fail, out, with_store
 from bot.config import get_settings
 from handlers.dialogue.conversations import Turn
 from handlers.dialogue.form import Form
-from handlers.dialogue.xlsform import FormError, load_form
+from handlers.dialogue.xlsform import FormError, load_form, save_form
 from handlers.router import start_survey
 from messages.render import _, number
 from storage import surveys as store
@@ -57,17 +57,10 @@ def import_command(files: list[Path]) -> None:
         outcomes = []
         async with sessions() as session, session.begin():
             for path, form in forms:
+                actor = cli_actor(f"import:{path.name}")
                 outcomes.append(
-                    await store.save_version(
-                        session,
-                        form_id=form.form_id,
-                        title=form.title,
-                        version=form.version,
-                        definition=form.to_json(),
-                        content_hash=form.content_hash(),
-                        source_name=path.name,
-                        actor=cli_actor(f"import:{path.name}"),
-                        now=common.clock.now(),
+                    await save_form(
+                        session, form, source_name=path.name, actor=actor, now=common.clock.now()
                     )
                 )
         return outcomes

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from pyxform import xls2json_backends as backends
 from pyxform.errors import PyXFormError
 from pyxform.xls2json import workbook_to_json
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.dialogue.form import Choice, FollowUpRule, Form, QType, Question
 from handlers.dialogue.xlsform_checks import (
@@ -25,6 +27,8 @@ from handlers.dialogue.xlsform_checks import (
 )
 from messages.render import _
 from messages.text import nfc
+from storage import surveys
+from storage.audit import Actor
 
 SUFFIXES = {".xlsx": "xlsx", ".xlsm": "xlsx", ".xls": "xls", ".csv": "csv"}
 
@@ -50,6 +54,23 @@ def load_form(path: Path) -> Form:
         message = _("The form checker (pyxform) refused the form: {detail}")
         raise FormError([FormProblem("survey", None, None, message.format(detail=error))]) from None
     return build_form(built, sheets, fallback_id=path.stem)
+
+
+async def save_form(
+    session: AsyncSession, form: Form, *, source_name: str, actor: Actor, now: datetime
+) -> str:
+    """Store a loaded form as a version: created, added or unchanged (SurveyError if changed)."""
+    return await surveys.save_version(
+        session,
+        form_id=form.form_id,
+        title=form.title,
+        version=form.version,
+        definition=form.to_json(),
+        content_hash=form.content_hash(),
+        source_name=source_name,
+        actor=actor,
+        now=now,
+    )
 
 
 def read_workbook(path: Path) -> Sheets:

@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import FixedClock
+from handlers.dialogue import xlsform
 from handlers.dialogue.conversations import Turn
 from handlers.dialogue.form import Form
 from handlers.dialogue.xlsform import load_form
 from handlers.router import Incoming, Policy, handle, start_survey
 from messages.render import VN_ZONE
-from storage import surveys
 from storage.audit import Actor
 from storage.conversations import contacts_at, household_contacts
 from tests.storage.sheets import HEADER, household, load_areas, run_import, write_sheet
@@ -45,16 +45,9 @@ async def save_form(
 ) -> str:
     """Store a form version as `loa survey import` does."""
     async with sessions() as session, session.begin():
-        return await surveys.save_version(
-            session,
-            form_id=form.form_id,
-            title=form.title,
-            version=form.version,
-            definition=form.to_json(),
-            content_hash=form.content_hash(),
-            source_name="test",
-            actor=Actor(name="cli:test", source="test"),
-            now=clock.now(),
+        actor = Actor(name="cli:test", source="test")
+        return await xlsform.save_form(
+            session, form, source_name="test", actor=actor, now=clock.now()
         )
 
 
