@@ -203,3 +203,14 @@ def test_an_unreadable_file_is_one_problem(tmp_path: Path) -> None:
     assert len(caught.value.problems) == 1
     with pytest.raises(FormError):
         load_form(tmp_path / "f.ods")
+
+
+def test_an_old_excel_xls_form_loads_with_its_followup_sheet() -> None:
+    # Written once with xlwt (Excel 97-2003), since nothing in the project writes .xls.
+    form = load_form(Path(__file__).parent / "fixtures/vay-von.xls")
+    assert (form.form_id, form.version, form.title) == ("xls_form", "3", "Biểu mẫu .xls")
+    assert [q.name for q in form.questions] == ["loan", "amount"]
+    assert form.questions[1].relevant == ("${loan} = 'yes'",)
+    assert [(r.kind, r.priority, r.note) for r in form.followups] == [
+        ("loan", "high", "Cần vay ${amount} đồng")
+    ]
