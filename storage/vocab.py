@@ -125,6 +125,9 @@ FOLLOWUP_KINDS: dict[str, str] = {
 }
 
 
+PRIORITY_LABELS: dict[str, str] = {"high": N_("High"), "normal": N_("Normal"), "low": N_("Low")}
+
+
 def followup_label(kind: str) -> str:
     """A follow-up kind as people read it (translated); an unknown kind as its code."""
     return _(FOLLOWUP_KINDS[kind]) if kind in FOLLOWUP_KINDS else kind

@@ -25,7 +25,7 @@ from storage.conversations import contacts_at
 from storage.exports.tables import local, write_table
 from storage.followups import FollowUpLine, list_followups
 from storage.models.followups import FOLLOWUP_STATUSES
-from storage.vocab import followup_label
+from storage.vocab import PRIORITY_LABELS, followup_label
 
 followups = typer.Typer(help=_("The commune's follow-up list."), no_args_is_help=True)
 app.add_typer(followups, name="followups")
@@ -127,7 +127,7 @@ def followups_list(
                 x.head_name,
                 x.village,
                 followup_label(x.kind),
-                x.priority,
+                _(PRIORITY_LABELS[x.priority]) if x.priority in PRIORITY_LABELS else x.priority,
                 x.note,
                 day(x.created_at.astimezone(zone).date()),
             )

@@ -14,7 +14,7 @@ from bot.cli import common
 from bot.cli.common import app, cli_actor, err, fail, out, with_store
 from bot.config import get_settings
 from handlers.dialogue.conversations import Turn
-from handlers.dialogue.form import Form
+from handlers.dialogue.form import ASKED, Form
 from handlers.dialogue.xlsform import FormError, load_form, save_form
 from handlers.router import start_survey
 from messages.render import _, number
@@ -75,7 +75,7 @@ def import_command(files: list[Path]) -> None:
         store.UNCHANGED: _("The survey {form_id}, version {version}, is already loaded."),
     }
     for (_path, form), outcome in zip(forms, outcomes, strict=True):
-        asked = sum(1 for q in form.answerable)
+        asked = sum(1 for q in form.questions if q.type in ASKED)
         out.print(said[outcome].format(form_id=form.form_id, version=form.version, n=asked))
 
 
