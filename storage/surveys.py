@@ -122,14 +122,6 @@ async def version_by_id(session: AsyncSession, *, version_id: int) -> FormVersio
     return _version(row)
 
 
-async def versions(session: AsyncSession, *, form_id: str) -> list[FormVersion]:
-    """Every version of a form, oldest first."""
-    rows = await session.execute(
-        _version_query().where(Survey.form_id == form_id).order_by(SurveyVersion.id)
-    )
-    return [_version(row) for row in rows]
-
-
 def _version_query() -> Any:
     return select(
         SurveyVersion.id,

@@ -16,7 +16,7 @@ from typing import Any
 
 from handlers.dialogue import answers as read
 from handlers.dialogue.expressions import Context, Value, render_template
-from handlers.dialogue.form import REQUIRED_YES, Choice, Form, QType, Question
+from handlers.dialogue.form import REQUIRED_YES, SELECTS, Choice, Form, QType, Question
 from handlers.dialogue.prompts import Button, Prompt, navigation_help, question_prompt
 from messages.render import _
 from storage.models.surveys import (
@@ -297,7 +297,7 @@ class Engine:
         shown: dict[str, Value] = {}
         for name, value in state.answers.items():
             q = self.form.questions[self.form.index[name]]
-            if q.type in (QType.SELECT_ONE, QType.SELECT_MULTIPLE):
+            if q.type in SELECTS:
                 labels = {c.name: c.label for c in self.form.choices.get(q.choice_list, ())}
                 names: list[str] = value if isinstance(value, list) else [value]
                 shown[name] = ", ".join(labels.get(n) or n for n in names)

@@ -76,7 +76,7 @@ class Question:
     @cached_property
     def required_expression(self) -> Expression | None:
         """A `required` that is an expression rather than yes/no, parsed once."""
-        if self.required.strip().lower() in _FIXED_REQUIRED:
+        if self.required.strip().lower() in FIXED_REQUIRED:
             return None
         return parse(self.required)
 
@@ -86,7 +86,7 @@ class Question:
         return parse(self.choice_filter, choice_filter=True) if self.choice_filter else None
 
 
-_FIXED_REQUIRED = {"", "yes", "true", "true()", "no", "false", "false()"}
+FIXED_REQUIRED = {"", "yes", "true", "true()", "no", "false", "false()"}
 REQUIRED_YES = {"yes", "true", "true()"}
 
 

@@ -17,7 +17,7 @@ from pyxform.errors import PyXFormError
 from pyxform.xls2json import workbook_to_json
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.dialogue.form import Choice, FollowUpRule, Form, QType, Question
+from handlers.dialogue.form import SELECTS, Choice, FollowUpRule, Form, QType, Question
 from handlers.dialogue.xlsform_checks import (
     FOLLOWUPS,
     FormProblem,
@@ -225,9 +225,7 @@ def _question(
         constraint_message=pick(bind.get("jr:constraintMsg")),
         calculation=bind.get("calculate", ""),
         default=str(child.get("default", "")),
-        choice_list=child.get("list_name", "")
-        if qtype in (QType.SELECT_ONE, QType.SELECT_MULTIPLE)
-        else "",
+        choice_list=child.get("list_name", "") if qtype in SELECTS else "",
         choice_filter=child.get("choice_filter", ""),
     )
 

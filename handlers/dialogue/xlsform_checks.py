@@ -13,6 +13,7 @@ from handlers.dialogue.expressions import (
     parse,
     template_references,
 )
+from handlers.dialogue.form import FIXED_REQUIRED
 from messages.render import _
 from storage.models.followups import PRIORITIES
 
@@ -198,7 +199,7 @@ def _expression_problems(
         if row.get(column):
             yield from _one_expression(sheet, n, column, row[column], names)
     required = row.get("required", "").strip()
-    if required and required.lower() not in {"yes", "no", "true", "false", "true()", "false()"}:
+    if required.lower() not in FIXED_REQUIRED:
         yield from _one_expression(sheet, n, "required", required, names)
     for column, text in row.items():
         if _column_base(column) in TRANSLATABLE:
