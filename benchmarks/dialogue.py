@@ -41,7 +41,7 @@ from handlers.dialogue.conversations import Turn  # noqa: E402
 from handlers.dialogue.xlsform import load_form, save_form  # noqa: E402
 from handlers.router import Incoming, Policy, handle_batch, start_survey  # noqa: E402
 from storage.audit import Actor  # noqa: E402
-from storage.conversations import ContactRef, contacts_at  # noqa: E402
+from storage.conversations import ContactRef, contacts_for  # noqa: E402
 from storage.db import create_engine, session_factory  # noqa: E402
 from storage.importers.areas import import_areas  # noqa: E402
 from storage.importers.households import import_households  # noqa: E402
@@ -86,7 +86,7 @@ async def prepare(url: str, work: Path, conversations: int) -> list[str]:
     started = time.perf_counter()
     for address in phones:
         async with sessions() as session, session.begin():
-            contact: ContactRef = (await contacts_at(session, address=address))[0]
+            contact: ContactRef = (await contacts_for(session, addresses=[address]))[address][0]
             await start_survey(
                 session, form_id="needs", contact=contact, channel="console", turn=_turn(START)
             )

@@ -20,6 +20,7 @@ _GSM7_BASIC = frozenset(
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
 )
 _GSM7_EXTENSION = frozenset("\f^{}\\[~]|€")
+_GSM7 = _GSM7_BASIC | _GSM7_EXTENSION
 _LIMITS = {GSM7: (160, 153), UCS2: (70, 67)}
 
 
@@ -35,8 +36,7 @@ class SmsText:
 
 def encoding_of(text: str) -> str:
     """GSM-7 when every character is in the GSM alphabet, else UCS-2."""
-    allowed = _GSM7_BASIC | _GSM7_EXTENSION
-    return GSM7 if all(ch in allowed for ch in text) else UCS2
+    return GSM7 if all(ch in _GSM7 for ch in text) else UCS2
 
 
 def prepare(text: str, *, strip: bool = True) -> SmsText:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, cast
 
@@ -18,6 +18,7 @@ from storage.models.surveys import ACTIVE, CLEARED, COMPLETED, EXPIRED
 
 _ANSWERS = cast(Table, Answer.__table__)
 _CONVERSATIONS = cast(Table, Conversation.__table__)
+_NOT_STORED = {"id", "version_hash", "survey_id"}  # ConversationRow fields read by a join
 
 
 @dataclass(frozen=True)
@@ -71,16 +72,6 @@ def _contact_query() -> Any:
         Household.commune_code,
         Contact.address,
     ).join(Household, Household.id == Contact.household_id)
-
-
-async def contacts_at(session: AsyncSession, *, address: str) -> list[ContactRef]:
-    """Every household contact with this phone number (a shared phone gives several)."""
-    rows = await session.execute(
-        _contact_query()
-        .where(Contact.kind == CONTACT_PHONE, Contact.address == address)
-        .order_by(Household.code)
-    )
-    return [ContactRef(*row) for row in rows]
 
 
 async def contacts_for(
@@ -168,26 +159,8 @@ async def create_conversation(
     now: datetime,
 ) -> ConversationRow:
     """A new active conversation, before its first question."""
-    values = {
-        "round_id": round_id,
-        "version_id": version_id,
-        "household_id": contact.household_id,
-        "contact_id": contact.contact_id,
-        "channel": channel,
-        "status": ACTIVE,
-        "position": -1,
-        "misses": 0,
-        "trail": [],
-        "answers": {},
-        "started_at": now,
-        "updated_at": now,
-    }
-    new_id = await session.scalar(
-        insert(_CONVERSATIONS).values(values).returning(_CONVERSATIONS.c.id)
-    )
-    assert new_id is not None
-    return ConversationRow(
-        id=new_id,
+    row = ConversationRow(
+        id=0,
         round_id=round_id,
         version_id=version_id,
         household_id=contact.household_id,
@@ -202,6 +175,13 @@ async def create_conversation(
         version_hash=version_hash,
         survey_id=survey_id,
     )
+    values = {k: v for k, v in asdict(row).items() if k not in _NOT_STORED}
+    new_id = await session.scalar(
+        insert(_CONVERSATIONS).values({**values, "started_at": now}).returning(_CONVERSATIONS.c.id)
+    )
+    assert new_id is not None
+    row.id = new_id
+    return row
 
 
 async def save_conversations(
@@ -252,12 +232,14 @@ async def write_answers(
     now: datetime,
 ) -> None:
     """Record answers (a second answer to the same question replaces the first)."""
-    cleared = [(row.id, a.question) for row, a in answers if a.status == CLEARED]
-    for conversation_id, question in cleared:
+    cleared = [{"b_id": row.id, "b_q": a.question} for row, a in answers if a.status == CLEARED]
+    if cleared:
+        columns = _ANSWERS.c
         await session.execute(
             delete(_ANSWERS).where(
-                _ANSWERS.c.conversation_id == conversation_id, _ANSWERS.c.question == question
-            )
+                columns.conversation_id == bindparam("b_id"), columns.question == bindparam("b_q")
+            ),
+            cleared,
         )
     params = [
         {
@@ -282,18 +264,6 @@ async def write_answers(
         set_={k: statement.excluded[k] for k in ("value", "raw", "status", "answered_at")},
     )
     await session.execute(statement, params)
-
-
-async def close_conversations(
-    session: AsyncSession, *, ids: Sequence[int], status: str, now: datetime
-) -> None:
-    """End these conversations with STATUS (expired, stopped)."""
-    if ids:
-        await session.execute(
-            update(_CONVERSATIONS)
-            .where(_CONVERSATIONS.c.id.in_(ids))
-            .values(status=status, updated_at=now)
-        )
 
 
 async def expire_idle(session: AsyncSession, *, idle_since: datetime, now: datetime) -> int:

@@ -32,7 +32,6 @@ class FormVersion:
     version: str
     title: str
     definition: dict[str, Any]
-    imported_at: datetime
     content_hash: str
 
 
@@ -113,13 +112,13 @@ async def latest_version(session: AsyncSession, *, form_id: str) -> FormVersion 
             _version_query().where(Survey.form_id == form_id).order_by(SurveyVersion.id.desc())
         )
     ).first()
-    return None if row is None else _version(row)
+    return None if row is None else FormVersion(*row)
 
 
 async def version_by_id(session: AsyncSession, *, version_id: int) -> FormVersion:
     """A stored version by its id (a running conversation's own version)."""
     row = (await session.execute(_version_query().where(SurveyVersion.id == version_id))).one()
-    return _version(row)
+    return FormVersion(*row)
 
 
 def _version_query() -> Any:
@@ -130,13 +129,8 @@ def _version_query() -> Any:
         SurveyVersion.version,
         SurveyVersion.title,
         SurveyVersion.definition,
-        SurveyVersion.imported_at,
         SurveyVersion.content_hash,
     ).join(Survey, Survey.id == SurveyVersion.survey_id)
-
-
-def _version(row: Any) -> FormVersion:
-    return FormVersion(*row)
 
 
 async def list_surveys(session: AsyncSession) -> list[SurveySummary]:

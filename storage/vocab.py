@@ -131,3 +131,8 @@ PRIORITY_LABELS: dict[str, str] = {"high": N_("High"), "normal": N_("Normal"), "
 def followup_label(kind: str) -> str:
     """A follow-up kind as people read it (translated); an unknown kind as its code."""
     return _(FOLLOWUP_KINDS[kind]) if kind in FOLLOWUP_KINDS else kind
+
+
+def priority_label(priority: str) -> str:
+    """A follow-up priority as people read it (translated)."""
+    return _(PRIORITY_LABELS[priority]) if priority in PRIORITY_LABELS else priority

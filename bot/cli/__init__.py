@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from bot.cli import chat, imports, registry, service, staff, surveys  # noqa: F401  (they register commands)
+from bot.cli import (  # noqa: F401  (they register commands)
+    chat,
+    followups,
+    imports,
+    registry,
+    service,
+    staff,
+    surveys,
+)
 from bot.cli.common import app, run_app
 
 

@@ -298,7 +298,7 @@ class Engine:
         for name, value in state.answers.items():
             q = self.form.questions[self.form.index[name]]
             if q.type in SELECTS:
-                labels = {c.name: c.label for c in self.form.choices.get(q.choice_list, ())}
+                labels = self.form.labels.get(q.choice_list, {})
                 names: list[str] = value if isinstance(value, list) else [value]
                 shown[name] = ", ".join(labels.get(n) or n for n in names)
             else:

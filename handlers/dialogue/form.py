@@ -123,6 +123,11 @@ class Form:
         """Question name -> position."""
         return {q.name: i for i, q in enumerate(self.questions)}
 
+    @cached_property
+    def labels(self) -> dict[str, dict[str, str]]:
+        """Choice list -> choice name -> label, for showing answers."""
+        return {k: {c.name: c.label for c in v} for k, v in self.choices.items()}
+
     @property
     def answerable(self) -> tuple[Question, ...]:
         """The questions that hold a value (everything but notes), in form order."""
@@ -130,11 +135,7 @@ class Form:
 
     def to_json(self) -> dict[str, Any]:
         """The form as stored in the database."""
-        data = asdict(self)
-        for question in data["questions"]:
-            question["relevant"] = list(question["relevant"])
-        data["choices"] = {k: [asdict(c) for c in v] for k, v in self.choices.items()}
-        return data
+        return asdict(self)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Form:

@@ -51,19 +51,18 @@ def _write_xlsx(path: Path, header: Sequence[str], rows: Iterable[Sequence[Cell]
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
 
     book = Workbook(write_only=True)
     sheet: Any = book.create_sheet("Data")
     sheet.freeze_panes = "A2"
     bold = Font(bold=True)
     cells = []
-    for title in header:
+    for index, title in enumerate(header, 1):
         cell = WriteOnlyCell(sheet, value=title)
         cell.font = bold
         cells.append(cell)
-    for index, title in enumerate(header):
-        letter = _letter(index)
-        sheet.column_dimensions[letter].width = max(10, min(40, len(title) + 2))
+        sheet.column_dimensions[get_column_letter(index)].width = max(10, min(40, len(title) + 2))
     sheet.append(cells)
     count = 0
     for row in rows:
@@ -71,9 +70,3 @@ def _write_xlsx(path: Path, header: Sequence[str], rows: Iterable[Sequence[Cell]
         count += 1
     book.save(path)
     return count
-
-
-def _letter(index: int) -> str:
-    from openpyxl.utils import get_column_letter
-
-    return str(get_column_letter(index + 1))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,7 @@ from handlers.dialogue.xlsform import load_form
 from handlers.router import Incoming, Policy, handle, start_survey
 from messages.render import VN_ZONE
 from storage.audit import Actor
-from storage.conversations import contacts_at, household_contacts
+from storage.conversations import contacts_for
 from tests.storage.sheets import HEADER, household, load_areas, run_import, write_sheet
 
 PHONE_A1, PHONE_A2, PHONE_B = "+84912345678", "+84987654321", "+84911222333"
@@ -81,29 +80,13 @@ class Phone:
 
     async def start(self, form_id: str) -> list[str]:
         async with self.sessions() as session, session.begin():
-            contacts = await contacts_at(session, address=self.address)
+            contacts = (await contacts_for(session, addresses=[self.address]))[self.address]
             sent = await start_survey(
                 session, form_id=form_id, contact=contacts[0], channel="console", turn=self.turn()
             )
         return [m.text for m in sent]
 
-    def wait(self, delta: timedelta) -> None:
-        self.clock.advance(delta)
-
 
 def phone(sessions: async_sessionmaker[AsyncSession], clock: FixedClock, address: str) -> Phone:
     """A phone for ADDRESS."""
     return Phone(sessions, clock, address)
-
-
-async def household_phone(
-    sessions: async_sessionmaker[AsyncSession], clock: FixedClock, code: str
-) -> Phone:
-    """The first phone of a household."""
-    async with sessions() as session:
-        contacts = await household_contacts(session, code=code)
-    assert contacts
-    return Phone(sessions, clock, contacts[0].address)
-
-
-__all__ = ["PHONE_A1", "PHONE_A2", "PHONE_B", "Phone", "datetime", "household_phone", "phone"]
