@@ -42,3 +42,8 @@ def nfc(text: str) -> str:
     if _UNTIDY.search(text):
         text = _SPACES.sub(" ", text).strip()
     return text
+
+
+def lower_first(name: str) -> str:
+    """A place name after a title, as in "UBND xã An Hiệp": its first letter in lower case."""
+    return name[:1].lower() + name[1:]

@@ -31,6 +31,9 @@ class ContactRef:
     head_name: str
     commune_code: str
     address: str
+    kind: str = CONTACT_PHONE
+    basis: str | None = None  # None: registered itself and has not agreed yet
+    opted_out: bool = False
 
 
 @dataclass
@@ -71,17 +74,20 @@ def _contact_query() -> Any:
         Household.head_name,
         Household.commune_code,
         Contact.address,
+        Contact.kind,
+        Contact.basis,
+        Contact.opted_out_at.is_not(None),
     ).join(Household, Household.id == Contact.household_id)
 
 
 async def contacts_for(
-    session: AsyncSession, *, addresses: Sequence[str]
+    session: AsyncSession, *, addresses: Sequence[str], kind: str = CONTACT_PHONE
 ) -> dict[str, list[ContactRef]]:
-    """The household contacts of each phone number (a shared phone has several)."""
+    """The household contacts of each address of a kind (a shared phone has several)."""
     found: dict[str, list[ContactRef]] = {}
     rows = await session.execute(
         _contact_query()
-        .where(Contact.kind == CONTACT_PHONE, Contact.address.in_(addresses))
+        .where(Contact.kind == kind, Contact.address.in_(addresses))
         .order_by(Household.code)
     )
     for row in rows:

@@ -8,10 +8,22 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Message
-from storage.models.messages import DELIVERED, INBOUND, OUTBOUND, QUEUED, RECEIVED
+from storage.models.messages import (
+    CONFIRM,
+    DELIVERED,
+    INBOUND,
+    NORMAL,
+    OUTBOUND,
+    QUEUED,
+    RECEIVED,
+    REPLY,
+    URGENT,
+)
 
 _MESSAGES = cast(Table, Message.__table__)
 
@@ -34,6 +46,10 @@ class Outbound:
     kind: str
     buttons: list[dict[str, Any]] | None = None
     conversation_id: int | None = None
+    priority: int | None = None  # None: by kind (replies first, then the rest)
+    dedup_key: str | None = None  # a second row with the same key is not queued
+    data: dict[str, Any] | None = None
+    not_before: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -44,6 +60,13 @@ class QueuedMessage:
     text: str
     buttons: list[dict[str, Any]] | None
     created_at: datetime
+
+
+def priority_of(message: Outbound) -> int:
+    """Replies to a person go first, then reminders and questions; bulk last."""
+    if message.priority is not None:
+        return message.priority
+    return URGENT if message.kind in (REPLY, CONFIRM) else NORMAL
 
 
 def _row(party: Party, now: datetime) -> dict[str, Any]:
@@ -57,10 +80,29 @@ def _row(party: Party, now: datetime) -> dict[str, Any]:
     }
 
 
+def inbound_key(channel: str, provider_id: str) -> str:
+    """The de-duplication key of an inbound message: its provider's id on its channel."""
+    return f"in:{channel}:{provider_id}"
+
+
+async def seen(session: AsyncSession, *, channel: str, provider_ids: Sequence[str]) -> set[str]:
+    """Which of these provider ids were already received on the channel."""
+    if not provider_ids:
+        return set()
+    keys = {inbound_key(channel, p): p for p in provider_ids}
+    found = await session.scalars(
+        select(_MESSAGES.c.dedup_key).where(_MESSAGES.c.dedup_key.in_(list(keys)))
+    )
+    return {keys[k] for k in found.all() if k is not None}
+
+
 async def log_inbound(
-    session: AsyncSession, messages: Sequence[tuple[Party, str, str]], *, now: datetime
+    session: AsyncSession,
+    messages: Sequence[tuple[Party, str, str, str | None]],
+    *,
+    now: datetime,
 ) -> None:
-    """Keep inbound messages: (from whom, text, kind) each."""
+    """Keep inbound messages: (from whom, text, kind, provider id) each."""
     if messages:
         await session.execute(
             insert(_MESSAGES),
@@ -73,8 +115,10 @@ async def log_inbound(
                     "status": RECEIVED,
                     "buttons": None,
                     "conversation_id": None,
+                    "provider_id": provider_id,
+                    "dedup_key": provider_id and inbound_key(party.channel, provider_id),
                 }
-                for party, text, kind in messages
+                for party, text, kind, provider_id in messages
             ],
         )
 
@@ -82,10 +126,11 @@ async def log_inbound(
 async def queue(
     session: AsyncSession, messages: Sequence[tuple[Party, Outbound]], *, now: datetime
 ) -> None:
-    """Queue outbound messages, in order, each for its party's channel."""
+    """Queue outbound messages, in order; one whose de-duplication key exists is left out."""
     if messages:
+        upsert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
         await session.execute(
-            insert(_MESSAGES),
+            upsert(_MESSAGES).on_conflict_do_nothing(index_elements=["dedup_key"]),
             [
                 {
                     **_row(party, now),
@@ -95,6 +140,10 @@ async def queue(
                     "text": m.text,
                     "buttons": m.buttons,
                     "conversation_id": m.conversation_id,
+                    "priority": priority_of(m),
+                    "dedup_key": m.dedup_key,
+                    "data": m.data,
+                    "not_before": m.not_before,
                 }
                 for party, m in messages
             ],

@@ -29,8 +29,10 @@ from storage.models import Base
 
 PG_URL = os.environ.get("LOA_TEST_PG_URL", "")
 REQUIRE_PG = os.environ.get("LOA_TEST_REQUIRE_PG") == "1"
+REQUIRE_KANNEL = os.environ.get("LOA_TEST_REQUIRE_KANNEL") == "1"
 NOW = datetime(2026, 11, 21, 3, 0, tzinfo=UTC)
 _skipped_pg: list[str] = []
+_skipped_kannel: list[str] = []
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -41,6 +43,8 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     if report.skipped and "postgresql" in report.keywords:
         _skipped_pg.append(report.nodeid)
+    if report.skipped and "kannel" in report.keywords:
+        _skipped_kannel.append(report.nodeid)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -50,6 +54,15 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             reporter.write_line(
                 f"FAILED: {len(_skipped_pg)} PostgreSQL tests were skipped "
                 "but LOA_TEST_REQUIRE_PG=1",
+                red=True,
+            )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    if REQUIRE_KANNEL and _skipped_kannel:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(
+                f"FAILED: {len(_skipped_kannel)} Kannel tests were skipped "
+                "but LOA_TEST_REQUIRE_KANNEL=1",
                 red=True,
             )
         session.exitstatus = pytest.ExitCode.TESTS_FAILED

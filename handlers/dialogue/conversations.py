@@ -46,7 +46,7 @@ class StartRefused(Exception):
 class Batch:
     """Everything a batch of messages decided, written together by `flush`."""
 
-    inbound: list[tuple[Party, str, str]] = field(default_factory=list)
+    inbound: list[tuple[Party, str, str, str | None]] = field(default_factory=list)
     outbound: list[tuple[Party, Outbound]] = field(default_factory=list)
     answers: list[tuple[store.ConversationRow, store.AnswerRow]] = field(default_factory=list)
     followups: list[NewFollowUp] = field(default_factory=list)

@@ -19,6 +19,7 @@ from storage.importers.report import ImportReport
 from storage.importers.sheets import read_rows
 from storage.importers.tx import all_or_nothing
 from storage.models import CONTACT_PHONE, Contact, Household, HouseholdDeprivation
+from storage.models.households import BASIS_REGISTER
 
 BATCH = 2000
 Progress = Callable[[str, int, int | None], None]  # phase, done, total
@@ -213,6 +214,8 @@ class HouseholdWriter:
                 "position": position,
                 "shared": False,
                 "created_at": self.now,
+                "basis": BASIS_REGISTER,
+                "basis_at": self.now,
             }
             for position, phone in enumerate(phones)
             if phone not in skip

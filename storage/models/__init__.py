@@ -3,6 +3,7 @@
 from storage.models.areas import Commune, CommuneAlias, District, Province, Village
 from storage.models.audit import AuditEntry
 from storage.models.base import Base
+from storage.models.channels import ChannelToken, Registration, RegistrationCode, Unreachable
 from storage.models.followups import FollowUp
 from storage.models.households import CONTACT_PHONE, Contact, Household, HouseholdDeprivation
 from storage.models.messages import Message
@@ -22,6 +23,7 @@ __all__ = [
     "Answer",
     "AuditEntry",
     "Base",
+    "ChannelToken",
     "Commune",
     "CommuneAlias",
     "Contact",
@@ -32,10 +34,13 @@ __all__ = [
     "HouseholdDeprivation",
     "Message",
     "Province",
+    "Registration",
+    "RegistrationCode",
     "StaffArea",
     "StaffUser",
     "Survey",
     "SurveyRound",
     "SurveyVersion",
+    "Unreachable",
     "Village",
 ]

@@ -19,7 +19,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from storage.models.base import Base
 from storage.vocab import CATEGORIES
 
-CONTACT_PHONE = "phone"  # an E.164 phone number
+CONTACT_PHONE = "phone"  # an E.164 phone number: SMS, the console, Zalo ZNS
+CONTACT_TELEGRAM = "telegram"  # a Telegram chat id
+CONTACT_ZALO = "zalo"  # a Zalo user id (as the Official Account sees it)
+CONTACT_KINDS = (CONTACT_PHONE, CONTACT_TELEGRAM, CONTACT_ZALO)
+
+# Why Loa may write to a contact
+BASIS_REGISTER = "register"  # the commune's register: public-service basis
+BASIS_CONSENT = "consent"  # the household registered itself and agreed
 
 
 class Household(Base):
@@ -80,8 +87,28 @@ class Contact(Base):
     position: Mapped[int] = mapped_column(SmallInteger, default=0)
     shared: Mapped[bool] = mapped_column(Boolean, default=False)  # another household has it too
     created_at: Mapped[datetime]
+    basis: Mapped[str | None] = mapped_column(String(12))  # None: registered, not yet agreed
+    basis_at: Mapped[datetime | None]
+    consent_channel: Mapped[str | None] = mapped_column(String(20))
+    consent_version: Mapped[str | None] = mapped_column(String(16))  # hash of the words agreed to
+    opted_out_at: Mapped[datetime | None]  # HUY/DỪNG/STOP: nothing but a confirmation
+    introduced_at: Mapped[datetime | None]  # the register basis's first message said who writes
+    last_seen_at: Mapped[datetime | None]  # the contact's last message (Zalo's window)
+    phone: Mapped[str | None] = mapped_column(String(16))  # a chat contact's proven phone
+    name: Mapped[str | None] = mapped_column(String(120))  # as the chat app gives it
 
     household: Mapped[Household] = relationship(back_populates="contacts", lazy="raise")
 
 
-__all__ = ["CATEGORIES", "CONTACT_PHONE", "Contact", "Household", "HouseholdDeprivation"]
+__all__ = [
+    "BASIS_CONSENT",
+    "BASIS_REGISTER",
+    "CATEGORIES",
+    "CONTACT_KINDS",
+    "CONTACT_PHONE",
+    "CONTACT_TELEGRAM",
+    "CONTACT_ZALO",
+    "Contact",
+    "Household",
+    "HouseholdDeprivation",
+]

@@ -1,11 +1,11 @@
-"""The message log: every message in and out, with its household, contact and channel."""
+"""The message log and outbox: every message in and out, with its household, contact, channel."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base
@@ -15,21 +15,38 @@ OUTBOUND = "out"
 
 # Statuses
 RECEIVED = "received"  # inbound, handled
-QUEUED = "queued"  # outbound, waiting to go out
-DELIVERED = "delivered"  # outbound, the recipient's device has it
+QUEUED = "queued"  # outbound, waiting for its turn (and its not_before)
+SENDING = "sending"  # claimed by a sender, lease running
+SENT = "sent"  # the provider accepted it
+DELIVERED = "delivered"  # the recipient's device has it
+READ = "read"  # the recipient opened it
+FAILED = "failed"  # will not be sent (see last_error)
+CANCELLED = "cancelled"  # withdrawn before it was sent
+SKIPPED = "skipped"  # not sent on purpose: opted out, unreachable, no longer needed
+OUT_STATUSES = (QUEUED, SENDING, SENT, DELIVERED, READ, FAILED, CANCELLED, SKIPPED)
+STATUSES = (RECEIVED, *OUT_STATUSES)
 
 # Kinds
 REPLY = "reply"  # an answer to the household's own message
+CONFIRM = "confirm"  # the confirmation of an opt-out: the one message an opted-out contact gets
 SURVEY = "survey"  # a survey question sent unprompted (the start of a round)
+NOTICE = "notice"  # a message an assistant wrote to one household
+
+# Priorities: lower goes first
+URGENT = 0  # replies to a person
+NORMAL = 1  # reminders, survey questions
+BULK = 2  # broadcasts
 
 
 class Message(Base):
-    """One message; outbound rows wait here, queued, until their channel takes them."""
+    """One message; outbound rows are the outbox: they wait, queued, until the sender takes them."""
 
     __tablename__ = "messages"
     __table_args__ = (
         Index("ix_messages_channel_address_status", "channel", "address", "status"),
         Index("ix_messages_household", "household_id"),
+        Index("ix_messages_due", "status", "channel", "priority", "not_before"),
+        Index("ix_messages_provider", "channel", "provider_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -44,8 +61,20 @@ class Message(Base):
         ForeignKey("conversations.id", ondelete="SET NULL")
     )
     kind: Mapped[str] = mapped_column(String(16))
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)  # as rendered for the channel
     buttons: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)  # choices, for chat apps
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # template parameters and the like
     status: Mapped[str] = mapped_column(String(12))
+    priority: Mapped[int] = mapped_column(SmallInteger, default=NORMAL)
+    dedup_key: Mapped[str | None] = mapped_column(String(120), unique=True)
+    not_before: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(SmallInteger, default=0)
+    errors: Mapped[int] = mapped_column(SmallInteger, default=0)  # temporary failures so far
+    last_error: Mapped[str | None] = mapped_column(Text)
+    provider_id: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None]
+    possible_duplicate: Mapped[bool] = mapped_column(Boolean, default=False)
+    segments: Mapped[int | None] = mapped_column(SmallInteger)  # SMS parts, for the bill
+    sent_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
