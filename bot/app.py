@@ -1,35 +1,72 @@
-"""Composition root: the FastAPI app with its store; channels and scheduler join later."""
+"""Composition root: the web app, its store, the channels, the inbox and (for `loa run`) the
+sender, all in one asyncio loop."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from bot.channels.registry import Transports, build_channels, by_webhook
+from bot.clock import Clock, SystemClock
 from bot.config import Settings
+from bot.inbox import Inbox
+from bot.workers import start_lanes, start_polling
 from storage.db import create_engine, session_factory
 from web.console import STATIC_DIR
 from web.console.pages import router as pages_router
 from web.health import router as health_router
+from web.webhooks import router as webhooks_router
 
 
-def create_app(settings: Settings) -> FastAPI:
-    """Build the web app; the store opens when the app starts and closes when it stops."""
+def create_app(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    transports: Transports | None = None,
+    sender: bool = False,
+    polling: bool = False,
+) -> FastAPI:
+    """Build the web app; the store and channels open when it starts and close when it stops.
+
+    With `sender`, the outbox is worked in the same process (`loa run`); with `polling`,
+    channels that can fetch their own updates (Telegram) do, instead of waiting for webhooks.
+    """
+    clock = clock or SystemClock()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(settings.database_url)
-        app.state.sessions = session_factory(engine)
+        sessions = session_factory(engine)
+        channels = build_channels(settings, sessions, clock, transports=transports)
+        app.state.sessions = sessions
+        app.state.channels = channels
+        app.state.webhooks = by_webhook(channels)
+        app.state.inbox = Inbox(sessions, clock, settings, channels)
+        stop = asyncio.Event()
+        lanes = start_lanes(settings, engine, sessions, clock, channels, stop) if sender else []
+        pollers = start_polling(app.state.inbox, channels, stop) if polling else []
         try:
             yield
         finally:
+            stop.set()
+            for task in pollers:  # a long poll would hold the shutdown for its whole timeout
+                task.cancel()
+            for task in [*lanes, *pollers]:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            for channel in channels.values():
+                await channel.close()
             await engine.dispose()
 
     app = FastAPI(title="Loa", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings = settings
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(health_router)
+    app.include_router(webhooks_router)
     app.include_router(pages_router)
     return app

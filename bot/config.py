@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from messages.render import _
@@ -13,10 +14,18 @@ from messages.render import _
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/loa.db"
 SUPPORTED_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
 MIN_SECRET = 16
+QUIET = re.compile(r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d")
 
 
 class SettingsError(Exception):
     """A setting is wrong; the message names it in Vietnamese."""
+
+
+class ZnsTemplate(BaseModel):
+    """An approved ZNS template: its id and which message field fills each parameter."""
+
+    template_id: str
+    params: dict[str, str] = Field(default_factory=dict)  # template parameter -> message field
 
 
 class Settings(BaseSettings):
@@ -30,6 +39,44 @@ class Settings(BaseSettings):
     locale: str = "vi"
     survey_expiry_hours: int = Field(default=72, ge=1)  # a silent conversation expires after
     help_contact: str = ""  # whom an unknown number should call, e.g. "chị Lan, 0912 345 678"
+    public_url: str = "http://127.0.0.1:8000"  # where providers reach Loa's webhooks
+
+    # Delivery
+    channel_order: str = "zalo,telegram,sms"  # a household's channels, most preferred first
+    quiet_hours: str = "21:00-07:00"  # no non-urgent message in these local hours
+    daily_cap: int = Field(default=3, ge=1)  # non-urgent messages per household per day
+    sender_lease_seconds: int = Field(default=120, ge=5)  # a claimed row is retried after
+
+    # Telegram
+    telegram_token: str = ""
+    telegram_webhook_secret: str = ""
+    telegram_api_base: str = "https://api.telegram.org"
+    telegram_per_second: float = Field(default=25, gt=0)
+    telegram_per_chat_per_second: float = Field(default=1, gt=0)
+
+    # Zalo Official Account and ZNS
+    zalo_app_id: str = ""
+    zalo_app_secret: str = ""
+    zalo_oa_secret_key: str = ""
+    zalo_access_token: str = ""
+    zalo_refresh_token: str = ""
+    zalo_api_base: str = "https://openapi.zalo.me"
+    zalo_zns_api_base: str = "https://business.openapi.zalo.me"
+    zalo_oauth_base: str = "https://oauth.zaloapp.com"
+    zalo_window_days: int = Field(default=7, ge=1)  # consultation messages only inside it
+    zalo_per_second: float = Field(default=10, gt=0)
+    zalo_signature_timestamp: str = "body"  # where the signed timestamp is: body or header
+    zalo_zns_templates: dict[str, ZnsTemplate] = Field(default_factory=dict)  # by message kind
+
+    # SMS through Kannel
+    kannel_sendsms_url: str = ""
+    kannel_username: str = ""
+    kannel_password: str = ""
+    kannel_from: str = ""
+    kannel_secret: str = ""
+    kannel_per_second: float = Field(default=10, gt=0)
+    sms_strip_accents: bool = True
+    sms_max_segments: int = Field(default=3, ge=1)
 
     @field_validator("database_url")
     @classmethod
@@ -60,6 +107,13 @@ class Settings(BaseSettings):
         if len(value) < MIN_SECRET:
             raise ValueError(_("it needs at least {n} characters").format(n=MIN_SECRET))
         return value
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _hours(cls, value: str) -> str:
+        if value and not QUIET.fullmatch(value.strip()):
+            raise ValueError(_("write it as HH:MM-HH:MM, for example 21:00-07:00"))
+        return value.strip()
 
     @property
     def zone(self) -> ZoneInfo:

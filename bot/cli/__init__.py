@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from bot.cli import (  # noqa: F401  (they register commands)
+    channels,
     chat,
+    codes,
     followups,
     imports,
+    messages,
+    registrations,
     registry,
     service,
     staff,

@@ -10,11 +10,12 @@ from typing import Annotated
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.channels.console import CONSOLE
 from bot.cli.common import app, fail, with_store
-from bot.cli.surveys import CONSOLE, turn
+from bot.cli.surveys import turn
 from bot.config import get_settings
 from handlers.router import Incoming, Policy, handle, start_survey
-from messages.phones import normalize_phone
+from messages.phones import InvalidPhone, normalize_phone
 from messages.render import _
 from storage import messages
 from storage.conversations import contacts_for
@@ -26,8 +27,9 @@ def chat_command(
     start: Annotated[str | None, typer.Option(help=_("Begin this survey (form id)"))] = None,
 ) -> None:
     """Play a household's phone: each line typed is a message from it; replies are printed."""
-    address = normalize_phone(phone)
-    if address is None:
+    try:
+        address = normalize_phone(phone)
+    except InvalidPhone:
         fail(_("{phone} is not a Vietnamese phone number.").format(phone=phone))
     settings = get_settings()
     policy = Policy(

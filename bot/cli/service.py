@@ -31,14 +31,18 @@ def db_upgrade() -> None:
 def run(
     host: Annotated[str, typer.Option(help=_("Address to listen on"))] = "127.0.0.1",
     port: Annotated[int, typer.Option(help=_("Port to listen on"))] = 8000,
+    telegram_polling: Annotated[
+        bool, typer.Option(help=_("Fetch Telegram updates instead of a webhook (no public HTTPS)"))
+    ] = False,
 ) -> None:
-    """Start the service: web pages now; channels and scheduler join later."""
+    """Start the service: web pages, webhooks, the sender (and later the scheduler)."""
     settings = get_settings()
     asyncio.run(upgrade_url(settings.database_url))
     out.print(
         _("Loa is running on http://{host}:{port} (Ctrl+C stops it).").format(host=host, port=port)
     )
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    service = create_app(settings, sender=True, polling=telegram_polling)
+    uvicorn.run(service, host=host, port=port, log_level="info")
 
 
 @app.command("demo-data")

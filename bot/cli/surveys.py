@@ -10,16 +10,19 @@ import typer
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.channels.registry import build_channels
 from bot.cli import common
 from bot.cli.common import app, cli_actor, err, fail, out, with_store
 from bot.config import get_settings
+from bot.inbox import order
+from bot.outreach import start_for
 from handlers.dialogue.conversations import Turn
 from handlers.dialogue.form import ASKED, Form
 from handlers.dialogue.xlsform import FormError, load_form, save_form
-from handlers.router import start_survey
 from messages.render import _, number
+from storage import registrations
 from storage import surveys as store
-from storage.conversations import expire_idle, household_contacts
+from storage.conversations import expire_idle
 from storage.exports.results import FIXED, result_rows
 from storage.exports.tables import write_table
 from storage.messages import Outbound
@@ -29,7 +32,6 @@ survey = typer.Typer(help=_("Dialogue surveys (XLSForm)."), no_args_is_help=True
 results = typer.Typer(help=_("Survey results."), no_args_is_help=True)
 app.add_typer(survey, name="survey")
 app.add_typer(results, name="results")
-CONSOLE = "console"  # until an SMS gateway is configured, phones are played on the console
 
 
 def turn() -> Turn:
@@ -133,19 +135,31 @@ def start_command(
     form_id: str,
     household: Annotated[str, typer.Option(help=_("Household code"))],
 ) -> None:
-    """Send a survey's first question to a household's first phone."""
+    """Send a survey's first question to a household, on its most preferred channel."""
+    settings = get_settings()
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> tuple[str, list[Outbound]]:
-        async with sessions() as session, session.begin():
-            contacts = await household_contacts(session, code=household)
-            if contacts is None:
-                fail(_("No household has the code {code}.").format(code=household))
-            if not contacts:
-                fail(_("The household {code} has no phone number.").format(code=household))
-            sent = await start_survey(
-                session, form_id=form_id, contact=contacts[0], channel=CONSOLE, turn=turn()
-            )
-            return contacts[0].address, sent
+        channels = build_channels(settings, sessions, common.clock)
+        try:
+            async with sessions() as session, session.begin():
+                owner = await registrations.household(session, code=household)
+                if owner is None:
+                    fail(_("No household has the code {code}.").format(code=household))
+                started = await start_for(
+                    session,
+                    household_id=owner.id,
+                    form_id=form_id,
+                    channels=channels,
+                    order=order(settings),
+                    turn=turn(),
+                )
+        finally:
+            for channel in channels.values():
+                await channel.close()
+        if started is None:
+            fail(_("The household {code} cannot be reached on any channel.").format(code=household))
+        name, contact, sent = started
+        return f"{contact.address} ({name})", sent
 
     address, sent = with_store(work)
     out.print(_("Queued for {phone}:").format(phone=address))

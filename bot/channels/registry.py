@@ -1,0 +1,62 @@
+"""Which channels this deployment has: built from the settings, one instance each."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.channels.base import Capabilities, Channel
+from bot.channels.console import ConsoleChannel
+from bot.channels.kannel import KannelChannel
+from bot.channels.telegram import TelegramChannel
+from bot.channels.zalo import ZaloChannel
+from bot.channels.zalo_tokens import TokenKeeper
+from bot.clock import Clock
+from bot.config import Settings
+
+Transports = Mapping[str, httpx.AsyncBaseTransport]
+
+
+def configured(settings: Settings) -> list[str]:
+    """The names of the channels the settings configure, the console always among them."""
+    names = ["console"]
+    if settings.telegram_token:
+        names.append("telegram")
+    if settings.zalo_app_id and settings.zalo_oa_secret_key:
+        names.append("zalo")
+    if settings.kannel_sendsms_url:
+        names.append("sms")
+    return names
+
+
+def build_channels(
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    *,
+    transports: Transports | None = None,
+) -> dict[str, Channel]:
+    """Every configured channel by name; `transports` route a channel's HTTP in tests."""
+    transports = transports or {}
+    found: dict[str, Channel] = {"console": ConsoleChannel()}
+    names = configured(settings)
+    if "telegram" in names:
+        found["telegram"] = TelegramChannel(settings, transport=transports.get("telegram"))
+    if "zalo" in names:
+        keeper = TokenKeeper(settings, sessions, clock, transport=transports.get("zalo"))
+        found["zalo"] = ZaloChannel(settings, keeper, clock, transport=transports.get("zalo"))
+    if "sms" in names:
+        found["sms"] = KannelChannel(settings, transport=transports.get("sms"))
+    return found
+
+
+def capabilities(channels: Mapping[str, Channel]) -> dict[str, Capabilities]:
+    """What each channel can show."""
+    return {name: channel.capabilities for name, channel in channels.items()}
+
+
+def by_webhook(channels: Mapping[str, Channel]) -> dict[str, Channel]:
+    """Channels by the path their provider posts to under /webhooks/."""
+    return {channel.webhook: channel for channel in channels.values()}
