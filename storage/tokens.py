@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ChannelToken
@@ -44,6 +46,22 @@ async def lock(session: AsyncSession, *, channel: str) -> Tokens | None:
         return None
     await session.refresh(row)
     return Tokens(row.access_token, row.refresh_token, row.expires_at)
+
+
+async def seed(session: AsyncSession, *, channel: str, tokens: Tokens, now: datetime) -> None:
+    """Store the first pair unless another process already has."""
+    upsert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    await session.execute(
+        upsert(ChannelToken)
+        .values(
+            channel=channel,
+            access_token=tokens.access_token,
+            refresh_token=tokens.refresh_token,
+            expires_at=tokens.expires_at,
+            updated_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["channel"])
+    )
 
 
 async def save(session: AsyncSession, *, channel: str, tokens: Tokens, now: datetime) -> None:

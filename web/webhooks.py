@@ -49,9 +49,13 @@ async def webhook(request: Request, name: str, hook: str = "") -> Response:
         body=body,
         raw_query=request.url.query,
     )
-    result = await channel.receive(call)
-    if result.status == 200:
-        await request.app.state.inbox.accept(channel, result)
+    try:
+        result = await channel.receive(call)
+        if result.status == 200:
+            await request.app.state.inbox.accept(channel, result)
+    except Exception:  # a bug must not make the provider retry for ever: keep the body in the log
+        log.exception("%s webhook failed; body kept here: %r", name, body[:4096])
+        return JSONResponse({"ok": False, "error": "not processed"}, status_code=200)
     return _answer(result)
 
 

@@ -67,14 +67,13 @@ class TokenKeeper:
 
     async def _refresh(self) -> Tokens:
         async with self.sessions() as session, session.begin():
-            stored = await tokens.current(session, channel=CHANNEL)
-            if stored is None:  # first start: the pair from the settings, due for refresh
-                stored = Tokens(
+            if await tokens.current(session, channel=CHANNEL) is None:
+                first = Tokens(  # the pair from the settings, due for refresh at once
                     self.settings.zalo_access_token,
                     self.settings.zalo_refresh_token,
                     self.clock.now(),
                 )
-                await tokens.save(session, channel=CHANNEL, tokens=stored, now=self.clock.now())
+                await tokens.seed(session, channel=CHANNEL, tokens=first, now=self.clock.now())
         async with self.sessions() as session, session.begin():
             stored = await tokens.lock(session, channel=CHANNEL)
             assert stored is not None

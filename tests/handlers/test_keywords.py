@@ -16,9 +16,10 @@ from messages.render import VN_ZONE
 from storage.models import Contact, Conversation, Message, Registration
 from storage.models.households import BASIS_CONSENT, BASIS_REGISTER, CONTACT_TELEGRAM
 from storage.models.messages import CONFIRM
-from storage.models.surveys import STOPPED
+from storage.models.surveys import COMPLETED, STOPPED
 from storage.registrations import codes_for, household
 from tests.handlers.conftest import PHONE_B, load_built_in, phone
+from tests.handlers.test_builtin_surveys import PLAYS
 
 
 @pytest.mark.parametrize(
@@ -169,3 +170,22 @@ async def test_an_unknown_number_is_told_whom_to_call(
 ) -> None:
     said = await say(sessions, clock, Incoming("sms", "+84900000002", "Xin chào"))
     assert "chị Lan, 0912 000 111" in said[0]
+
+
+@pytest.mark.usefixtures("register")
+async def test_a_console_phone_registers_by_dk_and_answers_a_survey(
+    sessions: async_sessionmaker[AsyncSession], clock: FixedClock
+) -> None:
+    async with sessions() as session, session.begin():
+        owner = await household(session, code="H003")
+        assert owner is not None
+        code = (await codes_for(session, household_ids=[owner.id], now=clock.now()))[owner.id]
+    newcomer = phone(sessions, clock, "+84905556677")
+    assert "hộ H003" in (await newcomer.say(f"dk {code.lower()}"))[0]
+    assert (await newcomer.say("CO"))[0].startswith("Cảm ơn")
+    await load_built_in(sessions, "needs", clock)
+    await newcomer.start("needs")
+    for reply in PLAYS["needs"][0]:
+        assert await newcomer.say(reply)
+    async with sessions() as session:
+        assert await session.scalar(select(Conversation.status)) == COMPLETED

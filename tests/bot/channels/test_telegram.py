@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from sqlalchemy import select
 
 from bot.outreach import start_for
@@ -145,3 +146,15 @@ async def test_a_blocked_bot_hands_the_message_to_sms_or_nothing(stack: Stack) -
 
         marked = (await session.scalars(select(Unreachable.reason))).all()
     assert marked == ["blocked"]
+
+
+async def test_a_bug_in_a_channel_is_logged_not_a_500(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def broken(request: object) -> None:
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(stack.channels["telegram"], "receive", broken)
+    response = await stack.telegram_update(stack.telegram.text_update(CHAT, "xin chào"))
+    assert response.status_code == 200
+    assert "xin ch" in caplog.text  # the body is kept in the log for a person to replay
