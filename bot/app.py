@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from bot.channels.registry import Transports, build_channels, by_webhook
+from bot.channels.registry import Transports, by_webhook, opened
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.inbox import Inbox
@@ -42,25 +42,22 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(settings.database_url)
         sessions = session_factory(engine)
-        channels = build_channels(settings, sessions, clock, transports=transports)
-        app.state.sessions = sessions
-        app.state.channels = channels
-        app.state.webhooks = by_webhook(channels)
-        app.state.inbox = Inbox(sessions, clock, settings, channels)
         stop = asyncio.Event()
-        lanes = start_lanes(settings, engine, sessions, clock, channels, stop) if sender else []
-        pollers = start_polling(app.state.inbox, channels, stop) if polling else []
         try:
-            yield
+            async with opened(settings, sessions, clock, transports=transports) as channels:
+                app.state.sessions = sessions
+                app.state.channels = channels
+                app.state.webhooks = by_webhook(channels)
+                app.state.inbox = Inbox(sessions, clock, settings, channels)
+                lanes = (
+                    start_lanes(settings, engine, sessions, clock, channels, stop) if sender else []
+                )
+                pollers = start_polling(app.state.inbox, channels, stop) if polling else []
+                try:
+                    yield
+                finally:
+                    await _stop(stop, lanes, pollers)
         finally:
-            stop.set()
-            for task in pollers:  # a long poll would hold the shutdown for its whole timeout
-                task.cancel()
-            for task in [*lanes, *pollers]:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-            for channel in channels.values():
-                await channel.close()
             await engine.dispose()
 
     app = FastAPI(title="Loa", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
@@ -70,3 +67,15 @@ def create_app(
     app.include_router(webhooks_router)
     app.include_router(pages_router)
     return app
+
+
+async def _stop(
+    stop: asyncio.Event, lanes: list[asyncio.Task[None]], pollers: list[asyncio.Task[None]]
+) -> None:
+    """Let the lanes finish their batch; a long poll would hold shutdown for its timeout."""
+    stop.set()
+    for task in pollers:
+        task.cancel()
+    for task in [*lanes, *pollers]:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -50,6 +51,23 @@ def build_channels(
     if "sms" in names:
         found["sms"] = KannelChannel(settings, transport=transports.get("sms"))
     return found
+
+
+@asynccontextmanager
+async def opened(
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    *,
+    transports: Transports | None = None,
+) -> AsyncIterator[dict[str, Channel]]:
+    """The configured channels, their connections closed when the block ends."""
+    channels = build_channels(settings, sessions, clock, transports=transports)
+    try:
+        yield channels
+    finally:
+        for channel in channels.values():
+            await channel.close()
 
 
 def capabilities(channels: Mapping[str, Channel]) -> dict[str, Capabilities]:

@@ -11,15 +11,15 @@ from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.base import ChannelProblem, TooLong, WebhookSetup, render
-from bot.channels.registry import build_channels, configured
+from bot.channels.registry import configured, opened
 from bot.cli import common
-from bot.cli.common import app, fail, out, with_store
+from bot.cli.common import app, fail, household_or_fail, out, unreachable, with_store
 from bot.config import get_settings
 from bot.inbox import order
 from bot.outreach import best_contact
 from bot.workers import start_lanes
 from messages.render import _
-from storage import messages, registrations
+from storage import messages
 from storage.db import create_engine, session_factory
 from storage.messages import Outbound, Party
 from storage.migrate import upgrade_url
@@ -38,22 +38,19 @@ def worker() -> None:
     async def work() -> None:
         engine = create_engine(settings.database_url)
         sessions = session_factory(engine)
-        channels = build_channels(settings, sessions, common.clock)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        tasks = start_lanes(settings, engine, sessions, common.clock, channels, stop)
-        out.print(
-            _("The sender is working on: {names} (Ctrl+C stops it).").format(
-                names=", ".join(t.get_name().removeprefix("sender:") for t in tasks) or "-"
-            )
-        )
         try:
-            await asyncio.gather(*tasks)
+            async with opened(settings, sessions, common.clock) as channels:
+                tasks = start_lanes(settings, engine, sessions, common.clock, channels, stop)
+                names = ", ".join(t.get_name().removeprefix("sender:") for t in tasks) or "-"
+                out.print(
+                    _("The sender is working on: {names} (Ctrl+C stops it).").format(names=names)
+                )
+                await asyncio.gather(*tasks)
         finally:
-            for channel in channels.values():
-                await channel.close()
             await engine.dispose()
 
     asyncio.run(work())
@@ -65,17 +62,13 @@ def check() -> None:
     settings = get_settings()
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> list[tuple[str, bool, str]]:
-        channels = build_channels(settings, sessions, common.clock)
         found = []
-        try:
+        async with opened(settings, sessions, common.clock) as channels:
             for name, channel in channels.items():
                 try:
                     found.append((name, True, await channel.check()))
                 except ChannelProblem as exc:
                     found.append((name, False, str(exc)))
-        finally:
-            for channel in channels.values():
-                await channel.close()
         return found
 
     results = with_store(work)
@@ -96,9 +89,8 @@ def webhooks() -> None:
     base = settings.public_url.rstrip("/")
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> list[str]:
-        channels = build_channels(settings, sessions, common.clock)
         done = []
-        try:
+        async with opened(settings, sessions, common.clock) as channels:
             for channel in channels.values():
                 if isinstance(channel, WebhookSetup):
                     url = f"{base}/webhooks/{channel.webhook}"
@@ -107,9 +99,6 @@ def webhooks() -> None:
                     except ChannelProblem as exc:
                         fail(str(exc))
                     done.append(url)
-        finally:
-            for channel in channels.values():
-                await channel.close()
         return done
 
     for url in with_store(work):
@@ -125,37 +114,26 @@ def send(
     settings = get_settings()
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> tuple[str, str]:
-        channels = build_channels(settings, sessions, common.clock)
-        try:
-            async with sessions() as session, session.begin():
-                owner = await registrations.household(session, code=household)
-                if owner is None:
-                    fail(_("No household has the code {code}.").format(code=household))
-                best = await best_contact(
-                    session, household_id=owner.id, channels=channels, order=order(settings)
-                )
-                if best is None:
-                    fail(
-                        _("The household {code} cannot be reached on any channel.").format(
-                            code=household
-                        )
-                    )
-                name, contact = best
-                try:
-                    render(
-                        channels[name].capabilities,
-                        text,
-                        None,
-                        max_segments=settings.sms_max_segments,
-                    )
-                except TooLong as exc:
-                    fail(str(exc))
-                party = Party(name, contact.address, contact.household_id, contact.contact_id)
-                now = common.clock.now()
-                await messages.queue(session, [(party, Outbound(text, NOTICE))], now=now)
-        finally:
-            for channel in channels.values():
-                await channel.close()
+        async with (
+            opened(settings, sessions, common.clock) as channels,
+            sessions() as session,
+            session.begin(),
+        ):
+            owner = await household_or_fail(session, household)
+            best = await best_contact(
+                session, household_id=owner.id, channels=channels, order=order(settings)
+            )
+            if best is None:
+                fail(unreachable(household))
+            name, contact = best
+            caps = channels[name].capabilities
+            try:
+                render(caps, text, None, max_segments=settings.sms_max_segments)
+            except TooLong as exc:
+                fail(str(exc))
+            party = Party(name, contact.address, contact.household_id, contact.contact_id)
+            now = common.clock.now()
+            await messages.queue(session, [(party, Outbound(text, NOTICE))], now=now)
         return name, contact.address
 
     name, address = with_store(work)

@@ -18,11 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.clock import Clock, SystemClock
 from bot.config import SettingsError, get_settings
 from messages.render import _
+from storage import registrations
 from storage.audit import Actor
 from storage.db import create_engine, session_factory
 from storage.importers.cells import CellError
 from storage.importers.errors import ImportFileError
 from storage.migrate import upgrade
+from storage.registrations import HouseholdRef
 from storage.staff import StaffError
 
 T = TypeVar("T")
@@ -102,3 +104,16 @@ def run_app(typer_app: typer.Typer) -> None:
             highlight=False,
         )
         sys.exit(2)
+
+
+async def household_or_fail(session: AsyncSession, code: str) -> HouseholdRef:
+    """The household with this code, or a clear error naming the code."""
+    owner = await registrations.household(session, code=code)
+    if owner is None:
+        fail(_("No household has the code {code}.").format(code=code))
+    return owner
+
+
+def unreachable(code: str) -> str:
+    """The sentence for a household no channel can reach."""
+    return _("The household {code} cannot be reached on any channel.").format(code=code)

@@ -10,9 +10,18 @@ import typer
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.channels.registry import build_channels
+from bot.channels.registry import opened
 from bot.cli import common
-from bot.cli.common import app, cli_actor, err, fail, out, with_store
+from bot.cli.common import (
+    app,
+    cli_actor,
+    err,
+    fail,
+    household_or_fail,
+    out,
+    unreachable,
+    with_store,
+)
 from bot.config import get_settings
 from bot.inbox import order
 from bot.outreach import start_for
@@ -20,7 +29,6 @@ from handlers.dialogue.conversations import Turn
 from handlers.dialogue.form import ASKED, Form
 from handlers.dialogue.xlsform import FormError, load_form, save_form
 from messages.render import _, number
-from storage import registrations
 from storage import surveys as store
 from storage.conversations import expire_idle
 from storage.exports.results import FIXED, result_rows
@@ -139,25 +147,22 @@ def start_command(
     settings = get_settings()
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> tuple[str, list[Outbound]]:
-        channels = build_channels(settings, sessions, common.clock)
-        try:
-            async with sessions() as session, session.begin():
-                owner = await registrations.household(session, code=household)
-                if owner is None:
-                    fail(_("No household has the code {code}.").format(code=household))
-                started = await start_for(
-                    session,
-                    household_id=owner.id,
-                    form_id=form_id,
-                    channels=channels,
-                    order=order(settings),
-                    turn=turn(),
-                )
-        finally:
-            for channel in channels.values():
-                await channel.close()
+        async with (
+            opened(settings, sessions, common.clock) as channels,
+            sessions() as session,
+            session.begin(),
+        ):
+            owner = await household_or_fail(session, household)
+            started = await start_for(
+                session,
+                household_id=owner.id,
+                form_id=form_id,
+                channels=channels,
+                order=order(settings),
+                turn=turn(),
+            )
         if started is None:
-            fail(_("The household {code} cannot be reached on any channel.").format(code=household))
+            fail(unreachable(household))
         name, contact, sent = started
         return f"{contact.address} ({name})", sent
 

@@ -17,12 +17,14 @@ from bot.app import create_app
 from bot.channels.base import Channel
 from bot.clock import FixedClock
 from bot.config import Settings, get_settings
+from bot.outreach import start_for
 from bot.sender import Lane
 from bot.workers import lanes
 from storage.models import Message
+from storage.registrations import household
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.zalo import FakeZalo
-from tests.handlers.conftest import register  # noqa: F401  (a fixture)
+from tests.handlers.conftest import load_built_in, register  # noqa: F401  (a fixture)
 
 TOKEN = "123:TEST"
 SECRET = "telegram-webhook-secret"
@@ -55,6 +57,23 @@ def channel_env(monkeypatch: pytest.MonkeyPatch, settings_env: str) -> Iterator[
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
+
+
+async def start_needs(state: Any, code: str, clock: FixedClock) -> str:
+    """Begin the needs survey (already loaded) with a household on its best channel."""
+    async with state.sessions() as session, session.begin():
+        owner = await household(session, code=code)
+        assert owner is not None
+        started = await start_for(
+            session,
+            household_id=owner.id,
+            form_id="needs",
+            channels=state.channels,
+            order=["zalo", "telegram", "sms"],
+            turn=state.inbox.turn(),
+        )
+    assert started is not None
+    return started[0]
 
 
 @dataclass
@@ -101,6 +120,11 @@ class Stack:
         return await self.client.post(
             "/webhooks/zalo", content=body, headers={**headers, "Content-Type": "application/json"}
         )
+
+    async def start_needs(self, code: str) -> str:
+        """Begin the built-in needs survey with a household; the channel it went to."""
+        await load_built_in(self.sessions, "needs", self.clock)
+        return await start_needs(self.app.state, code, self.clock)
 
     async def outbox(self, **where: Any) -> list[Message]:
         async with self.sessions() as session:

@@ -16,12 +16,11 @@ from sqlalchemy import func, select
 from bot.app import create_app
 from bot.clock import FixedClock
 from bot.config import get_settings
-from bot.outreach import start_for
 from bot.workers import lanes
 from storage.models import Contact, Conversation, Message, Registration
 from storage.models.surveys import COMPLETED
 from storage.registrations import codes_for, household
-from tests.bot.channels.conftest import KANNEL_SECRET
+from tests.bot.channels.conftest import KANNEL_SECRET, start_needs
 from tests.fakes.kannel import KANNEL_MARKS, FakeSms, KannelGateway
 from tests.fakes.server import aserve
 from tests.handlers.conftest import load_built_in, register  # noqa: F401
@@ -115,17 +114,7 @@ async def test_a_phone_registers_by_sms_and_answers_a_survey(sms: Sms) -> None:
     await sms.read("Cam on")
 
     await load_built_in(state.sessions, "needs", sms.clock)  # type: ignore[attr-defined]
-    async with state.sessions() as session, session.begin():  # type: ignore[attr-defined]
-        started = await start_for(
-            session,
-            household_id=owner.id,
-            form_id="needs",
-            channels=state.channels,  # type: ignore[attr-defined]
-            order=["zalo", "telegram", "sms"],
-            turn=state.inbox.turn(),  # type: ignore[attr-defined]
-        )
-    assert started is not None
-    assert started[0] == "sms"
+    assert await start_needs(state, "H003", sms.clock) == "sms"
     await sms.deliver()
     for reply in PLAYS["needs"][0]:
         await sms.say(reply)

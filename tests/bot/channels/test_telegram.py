@@ -7,13 +7,10 @@ import json
 import pytest
 from sqlalchemy import select
 
-from bot.outreach import start_for
 from storage.models import Answer, Contact, Conversation, Message
 from storage.models.households import BASIS_CONSENT, CONTACT_TELEGRAM
 from storage.models.surveys import COMPLETED
-from storage.registrations import household
 from tests.bot.channels.conftest import SECRET, Stack
-from tests.handlers.conftest import load_built_in
 from tests.handlers.test_builtin_surveys import PLAYS
 
 CHAT = 5001
@@ -61,20 +58,7 @@ async def test_someone_elses_contact_card_proves_nothing(stack: Stack) -> None:
 
 async def test_a_built_in_survey_is_answered_with_buttons_and_typing(stack: Stack) -> None:
     await register_on_telegram(stack)
-    await load_built_in(stack.sessions, "needs", stack.clock)
-    async with stack.sessions() as session, session.begin():
-        owner = await household(session, code="H001")
-        assert owner is not None
-        started = await start_for(
-            session,
-            household_id=owner.id,
-            form_id="needs",
-            channels=stack.channels,
-            order=["zalo", "telegram", "sms"],
-            turn=stack.app.state.inbox.turn(),
-        )
-    assert started is not None
-    assert started[0] == "telegram"
+    assert await stack.start_needs("H001") == "telegram"
     await stack.deliver()
     replies, _kinds = PLAYS["needs"]
     for number, reply in enumerate(replies):

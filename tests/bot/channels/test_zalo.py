@@ -7,14 +7,11 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.outreach import start_for
 from storage.models import ChannelToken, Contact, Conversation, Message, Unreachable
 from storage.models.households import BASIS_CONSENT, CONTACT_ZALO
 from storage.models.messages import NOTICE, SURVEY
 from storage.models.surveys import COMPLETED
-from storage.registrations import household
 from tests.bot.channels.conftest import Stack
-from tests.handlers.conftest import load_built_in
 from tests.handlers.test_builtin_surveys import PLAYS
 
 USER = "4010011112223334445"
@@ -57,20 +54,7 @@ async def test_a_follower_registers_by_the_phone_it_submits(stack: Stack) -> Non
 
 async def test_a_built_in_survey_is_answered_on_zalo(stack: Stack) -> None:
     await register_on_zalo(stack)
-    await load_built_in(stack.sessions, "needs", stack.clock)
-    async with stack.sessions() as session, session.begin():
-        owner = await household(session, code="H001")
-        assert owner is not None
-        started = await start_for(
-            session,
-            household_id=owner.id,
-            form_id="needs",
-            channels=stack.channels,
-            order=["zalo", "telegram", "sms"],
-            turn=stack.app.state.inbox.turn(),
-        )
-    assert started is not None
-    assert started[0] == "zalo"
+    assert await stack.start_needs("H001") == "zalo"
     await stack.deliver()
     assert "1." in said(stack)[-1]  # options as numbered text: Zalo shows no buttons here
     for reply in PLAYS["needs"][0]:
