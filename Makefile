@@ -51,6 +51,8 @@ lint: install
 bench: install
 	$(BIN)/python benchmarks/import_households.py
 	$(BIN)/python benchmarks/dialogue.py
+	$(BIN)/python benchmarks/pacing.py
+	$(BIN)/python benchmarks/crash.py
 
 clean:
 	rm -rf $(VENV) var build *.egg-info $(MO)

@@ -33,7 +33,7 @@ from bot.channels.base import (
 from bot.clock import Clock
 from bot.fallback import handover
 from bot.pacing import Pace
-from bot.rules import LOOP_WINDOW, plan
+from bot.rules import LOOP_WINDOW, Plan, plan
 from scheduler.windows import Windows
 from storage import locks, outbox
 from storage.models.messages import FAILED, QUEUED, SENT, URGENT
@@ -71,6 +71,16 @@ class SenderConfig:
 
 
 @dataclass
+class _Batch:
+    """Claimed rows, what the rules decided, their texts before any introduction."""
+
+    rows: list[Claimed]
+    decided: Plan
+    original: dict[int, str]
+    deadline: float  # pace-clock time after which waiting rows go back to the queue
+
+
+@dataclass
 class Lane:
     """Sends one channel's outbox."""
 
@@ -105,16 +115,54 @@ class Lane:
             await _sleep(stop, 1.0)  # another worker holds it; take over if it dies
 
     async def _loop(self, stop: asyncio.Event) -> None:
+        """Send batch after batch; the next one is claimed, and the last one written, while
+        this one goes out, so the provider never waits for the store."""
         await self.recover()
-        while not stop.is_set():
-            try:
-                worked = await self.step()
-            except Exception:  # a store hiccup must not end the lane
-                log.exception("sender lane %s failed a step", self.channel.name)
-                worked = 0
-            if not worked:
-                await _sleep(stop, self.config.poll)
-                await self.recover()
+        ahead: asyncio.Task[_Batch | None] | None = None
+        writing: asyncio.Task[None] | None = None
+        try:
+            while not stop.is_set():
+                batch = await (ahead or self._claim_safely())
+                ahead = None
+                if batch is None:
+                    await _sleep(stop, self.config.poll)
+                    await self._recover_safely()
+                    continue
+                ahead = asyncio.create_task(self._claim_safely())
+                outcomes = batch.decided.done + await self._send_all(
+                    batch.decided.send, batch.deadline
+                )
+                if writing is not None:
+                    await writing
+                writing = asyncio.create_task(self._finish_safely(batch, outcomes))
+        finally:
+            if writing is not None:
+                await writing
+            if ahead is not None and (left := await ahead) is not None:
+                await self._release(left)
+
+    async def _claim_safely(self) -> _Batch | None:
+        try:
+            return await self._claim()
+        except Exception:  # a store hiccup must not end the lane
+            log.exception("sender lane %s could not claim", self.channel.name)
+            return None
+
+    async def _finish_safely(self, batch: _Batch, outcomes: list[Outcome]) -> None:
+        try:
+            await self._finish(batch, outcomes)
+        except Exception:  # the rows stay `sending`; their lease brings them back
+            log.exception("sender lane %s could not write outcomes", self.channel.name)
+
+    async def _recover_safely(self) -> None:
+        try:
+            await self.recover()
+        except Exception:
+            log.exception("sender lane %s could not recover leases", self.channel.name)
+
+    async def _release(self, batch: _Batch) -> None:
+        async with self.sessions() as session, session.begin():
+            await outbox.release(session, ids=[r.id for r in batch.rows], now=self.clock.now())
 
     async def recover(self) -> None:
         """Rows left `sending` by a crashed worker go once more, flagged possible_duplicate."""
@@ -129,6 +177,15 @@ class Lane:
 
     async def step(self) -> int:
         """Claim one batch, send it, write the outcomes; the number of rows claimed."""
+        batch = await self._claim()
+        if batch is None:
+            return 0
+        outcomes = batch.decided.done + await self._send_all(batch.decided.send, batch.deadline)
+        await self._finish(batch, outcomes)
+        return len(batch.rows)
+
+    async def _claim(self) -> _Batch | None:
+        """Claim due rows and decide each: a batch, or None when nothing is due."""
         now = self.clock.now()
         limit = max(1, min(self.config.batch, int(self.pace.full_rate * 2)))
         async with self.sessions() as session, session.begin():
@@ -140,7 +197,8 @@ class Lane:
                 lease_until=now + self.config.lease,
             )
             if not rows:
-                return 0
+                return None
+            ids = [r.id for r in rows]
             original = {r.id: r.text for r in rows}  # before the rules add an introduction
             decided = plan(
                 rows,
@@ -151,23 +209,34 @@ class Lane:
                     household_ids=[r.household_id for r in rows if r.household_id],
                     since=self.config.windows.day_start(now),
                     max_priority=URGENT,
+                    besides=ids,
                 ),
                 repeats=self._as_queued(
                     rows,
                     await outbox.repeats(
-                        session, addresses=[r.address for r in rows], since=now - LOOP_WINDOW
+                        session,
+                        addresses=[r.address for r in rows],
+                        since=now - LOOP_WINDOW,
+                        besides=ids,
                     ),
                 ),
             )
-        outcomes = decided.done + await self._send_all(decided.send)
-        await self._write(rows, outcomes, _introduced(rows, outcomes, original))
-        return len(rows)
+        return _Batch(rows, decided, original, deadline=self.pace.clock() + self._patience())
+
+    def _patience(self) -> float:
+        """How long a claimed row may wait for its turn before it goes back to the queue."""
+        return self.config.lease.total_seconds() / 2
+
+    async def _finish(self, batch: _Batch, outcomes: list[Outcome]) -> None:
+        await self._write(batch.rows, outcomes, _introduced(batch.rows, outcomes, batch.original))
 
     def _as_queued(
         self, rows: list[Claimed], sent: Mapping[tuple[str, str], int]
     ) -> dict[tuple[str, str], int]:
         """Repeats under the queued text too: the store has it as sent (SMS: without accents)."""
         found = dict(sent)
+        if not sent:  # nothing went to these addresses lately: nothing to add up
+            return found
         for row in rows:
             try:
                 shown = render(self.channel.capabilities, row.text, row.buttons).text
@@ -178,8 +247,12 @@ class Lane:
                 found[key] = sent.get(key, 0) + sent.get((row.address, shown), 0)
         return found
 
-    async def _send_all(self, rows: list[Claimed]) -> list[Outcome]:
-        """Send rows paced: overall tokens, and a gap between two messages to one recipient."""
+    async def _send_all(self, rows: list[Claimed], deadline: float = float("inf")) -> list[Outcome]:
+        """Send rows paced: overall tokens, and a gap between two messages to one recipient.
+
+        Rows still waiting at `deadline` (a long pause after a 429, a busy chat) go back to the
+        queue untouched rather than outlive their lease.
+        """
         results: list[Outcome] = []
         queue = [(self.pace.chat_ready(r.address), i, r) for i, r in enumerate(rows)]
         heapq.heapify(queue)
@@ -198,11 +271,14 @@ class Lane:
             if self.pace.chat_ready(row.address) > ready_at:  # a later row to the same chat
                 heapq.heapreplace(queue, (self.pace.chat_ready(row.address), order, row))
                 continue
-            if ready_at > now:
-                await asyncio.sleep(ready_at - now)
-                continue
-            if self.pace.available() < 1:
-                await asyncio.sleep(self.pace.wait())
+            wait = ready_at - now if ready_at > now else 0.0
+            if not wait and self.pace.available() < 1:
+                wait = self.pace.wait()
+            if wait and now + wait > deadline:
+                results += [outcome(r, QUEUED) for _t, _o, r in queue]
+                break
+            if wait:
+                await asyncio.sleep(wait)
                 continue
             if limit.locked():  # every slot busy: a token taken now would go out late, bunched
                 await limit.acquire()

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Mapping
+import gc
+from collections.abc import Coroutine, Mapping, Sequence
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -41,6 +43,24 @@ def lanes(
     ]
 
 
+def run_fast(main: Coroutine[Any, Any, None]) -> None:
+    """Run the sender's loop on uvloop where it is installed (a third less CPU per request)."""
+    try:
+        import uvloop
+    except ImportError:  # Windows
+        asyncio.run(main)
+    else:
+        uvloop.run(main)
+
+
+def settle() -> None:
+    """Move what start-up built (models, channels, catalogs) out of the garbage collector's
+    way: a full collection then walks only what the work creates, not the whole program, and
+    stalls the loop for milliseconds rather than tens of them."""
+    gc.collect()
+    gc.freeze()
+
+
 def start_lanes(
     settings: Settings,
     engine: AsyncEngine,
@@ -49,10 +69,18 @@ def start_lanes(
     channels: Mapping[str, Channel],
     stop: asyncio.Event,
 ) -> list[asyncio.Task[None]]:
-    """Run the lanes until `stop` is set."""
+    """Run a lane for every pushed channel until `stop` is set."""
+    return launch(lanes(settings, sessions, clock, channels), engine, stop)
+
+
+def launch(
+    work: Sequence[Lane], engine: AsyncEngine, stop: asyncio.Event
+) -> list[asyncio.Task[None]]:
+    """Run these lanes as tasks until `stop` is set."""
+    settle()
     return [
         asyncio.create_task(lane.run(stop, engine), name=f"sender:{lane.channel.name}")
-        for lane in lanes(settings, sessions, clock, channels)
+        for lane in work
     ]
 
 

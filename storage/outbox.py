@@ -162,9 +162,15 @@ async def release(session: AsyncSession, *, ids: Sequence[int], now: datetime) -
 
 
 async def sent_today(
-    session: AsyncSession, *, household_ids: Iterable[int], since: datetime, max_priority: int
+    session: AsyncSession,
+    *,
+    household_ids: Iterable[int],
+    since: datetime,
+    max_priority: int,
+    besides: Sequence[int] = (),
 ) -> dict[int, int]:
-    """Non-urgent messages each household has been sent since the start of its day."""
+    """Non-urgent messages each household has been sent since the start of its day, or that
+    are being sent now (other than the rows `besides`, which the caller counts itself)."""
     ids = list(set(household_ids))
     if not ids:
         return {}
@@ -173,7 +179,7 @@ async def sent_today(
         .where(
             Message.household_id.in_(ids),
             Message.direction == OUTBOUND,
-            Message.sent_at >= since,
+            _sent_or_sending(since, besides),
             Message.priority > max_priority,
         )
         .group_by(Message.household_id)
@@ -182,9 +188,13 @@ async def sent_today(
 
 
 async def repeats(
-    session: AsyncSession, *, addresses: Iterable[str], since: datetime
+    session: AsyncSession,
+    *,
+    addresses: Iterable[str],
+    since: datetime,
+    besides: Sequence[int] = (),
 ) -> dict[tuple[str, str], int]:
-    """How often each text went to each address since a moment (for the loop breaker)."""
+    """How often each text went (or is going) to each address since a moment (loop breaker)."""
     wanted = list(set(addresses))
     if not wanted:
         return {}
@@ -193,11 +203,17 @@ async def repeats(
         .where(
             Message.address.in_(wanted),
             Message.direction == OUTBOUND,
-            Message.sent_at >= since,
+            _sent_or_sending(since, besides),
         )
         .group_by(Message.address, Message.text)
     )
     return {(a, t): int(n) for a, t, n in rows.all()}
+
+
+def _sent_or_sending(since: datetime, besides: Sequence[int]) -> Any:
+    """Sent since a moment, or claimed by a batch still going out (not the rows `besides`)."""
+    sending = and_(Message.status == SENDING, Message.id.not_in(besides))
+    return or_(Message.sent_at >= since, sending)
 
 
 async def mark_introduced(

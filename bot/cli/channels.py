@@ -17,7 +17,7 @@ from bot.cli.common import app, fail, household_or_fail, out, unreachable, with_
 from bot.config import get_settings
 from bot.inbox import order
 from bot.outreach import best_contact
-from bot.workers import start_lanes
+from bot.workers import run_fast, start_lanes
 from messages.render import _
 from storage import messages
 from storage.db import create_engine, session_factory
@@ -53,7 +53,7 @@ def worker() -> None:
         finally:
             await engine.dispose()
 
-    asyncio.run(work())
+    run_fast(work())
 
 
 @channels_app.command("check")

@@ -28,6 +28,8 @@ def _bind(port: int) -> socket.socket:
     # before the server starts, and the listen backlog holds early connections.
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # Accepted sockets inherit this; without it Nagle and delayed ACKs add ~40 ms per answer.
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.bind((HOST, port))
     sock.listen(128)
     sock.set_inheritable(True)
