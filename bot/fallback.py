@@ -8,9 +8,10 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channels.base import Channel
-from storage import messages, outbox
+from storage import messages, reach
 from storage.messages import Outbound, Party
-from storage.outbox import Claimed, Route
+from storage.outbox import Claimed
+from storage.reach import Route
 
 
 def next_route(
@@ -46,15 +47,15 @@ async def handover(
     """Mark each contact unreachable here and queue its message on the next channel."""
     if not lost:
         return 0
-    await outbox.set_unreachable(
+    await reach.set_unreachable(
         session,
         [(row.contact_id, channel, reason, "") for row, reason in lost if row.contact_id],
         now=now,
     )
     households = [row.household_id for row, _ in lost if row.household_id]
-    routes = await outbox.household_routes(session, household_ids=households)
+    routes = await reach.household_routes(session, household_ids=households)
     contact_ids = [r.contact_id for rs in routes.values() for r in rs]
-    unreachable = await outbox.unreachable_channels(session, contact_ids=contact_ids)
+    unreachable = await reach.unreachable_channels(session, contact_ids=contact_ids)
     queued: list[tuple[Party, Outbound]] = []
     for row, _reason in lost:
         if row.household_id is None:

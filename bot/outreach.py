@@ -12,7 +12,7 @@ from bot.channels.console import CONSOLE
 from bot.fallback import next_route
 from handlers.dialogue.conversations import Turn
 from handlers.router import start_survey
-from storage import outbox
+from storage import reach
 from storage.conversations import ContactRef, contacts_for
 from storage.messages import Outbound
 from storage.models.households import CONTACT_PHONE
@@ -27,10 +27,10 @@ async def best_contact(
 ) -> tuple[str, ContactRef] | None:
     """The channel and contact a message to this household should take; the console when no
     channel is configured for it and it has a phone."""
-    routes = (await outbox.household_routes(session, household_ids=[household_id])).get(
+    routes = (await reach.household_routes(session, household_ids=[household_id])).get(
         household_id, []
     )
-    unreachable = await outbox.unreachable_channels(
+    unreachable = await reach.unreachable_channels(
         session, contact_ids=[r.contact_id for r in routes]
     )
     found = next_route(routes, tried=(), order=order, channels=channels, unreachable=unreachable)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -10,7 +11,7 @@ from messages.render import _
 from messages.text import lower_first
 from scheduler.windows import Windows
 from storage.models.households import BASIS_REGISTER
-from storage.models.messages import CONFIRM, FAILED, QUEUED, REPLY, SKIPPED, URGENT
+from storage.models.messages import CONFIRM, FAILED, QUEUED, REPLY, SENT, SKIPPED, URGENT
 from storage.outbox import Claimed, Outcome, outcome
 
 LOOP_LIMIT = 5  # the same text to the same address more often than this ...
@@ -91,3 +92,28 @@ def _hold(row: Claimed, *, now: datetime, windows: Windows, today: Counter[int])
     if later is None:
         return None
     return outcome(row, QUEUED, not_before=later)
+
+
+def introduced(
+    rows: list[Claimed], outcomes: list[Outcome], original: Mapping[int, str]
+) -> list[int]:
+    """Contacts whose introduction went out; a row that did not go gets its own text back.
+
+    Else a retried or handed-over row would carry the introduction, and get a second one.
+    """
+    sent = {o.id for o in outcomes if o.status == SENT}
+    for o in outcomes:
+        if o.id not in sent:
+            o.text = original[o.id]
+    told: list[int] = []
+    for row in rows:
+        if row.id not in sent:
+            row.text = original[row.id]
+        elif row.text != original[row.id] and row.contact_id is not None:
+            told.append(row.contact_id)
+    return told
+
+
+def sent_to(rows: list[Claimed], sent: set[int], contact_id: int) -> bool:
+    """Whether one of the rows sent went to this contact."""
+    return any(r.contact_id == contact_id and r.id in sent for r in rows)

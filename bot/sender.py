@@ -33,7 +33,7 @@ from bot.channels.base import (
 from bot.clock import Clock
 from bot.fallback import handover
 from bot.pacing import Pace
-from bot.rules import LOOP_WINDOW, Plan, plan
+from bot.rules import LOOP_WINDOW, Plan, introduced, plan, sent_to
 from scheduler.windows import Windows
 from storage import locks, outbox
 from storage.models.messages import FAILED, QUEUED, SENT, URGENT
@@ -228,7 +228,7 @@ class Lane:
         return self.config.lease.total_seconds() / 2
 
     async def _finish(self, batch: _Batch, outcomes: list[Outcome]) -> None:
-        await self._write(batch.rows, outcomes, _introduced(batch.rows, outcomes, batch.original))
+        await self._write(batch.rows, outcomes, introduced(batch.rows, outcomes, batch.original))
 
     def _as_queued(
         self, rows: list[Claimed], sent: Mapping[tuple[str, str], int]
@@ -358,7 +358,7 @@ class Lane:
             sent = {o.id for o in outcomes if o.status == SENT}
             await outbox.mark_introduced(
                 session,
-                contact_ids=[c for c in introduced if _sent_to(rows, sent, c)],
+                contact_ids=[c for c in introduced if sent_to(rows, sent, c)],
                 now=now,
             )
             moved = await handover(
@@ -382,30 +382,6 @@ class Lane:
             else:
                 self.stats.held += 1
         self.stats.handed_over += moved
-
-
-def _introduced(
-    rows: list[Claimed], outcomes: list[Outcome], original: Mapping[int, str]
-) -> list[int]:
-    """Contacts whose introduction went out; a row that did not go gets its own text back.
-
-    Else a retried or handed-over row would carry the introduction, and get a second one.
-    """
-    sent = {o.id for o in outcomes if o.status == SENT}
-    for o in outcomes:
-        if o.id not in sent:
-            o.text = original[o.id]
-    told: list[int] = []
-    for row in rows:
-        if row.id not in sent:
-            row.text = original[row.id]
-        elif row.text != original[row.id] and row.contact_id is not None:
-            told.append(row.contact_id)
-    return told
-
-
-def _sent_to(rows: list[Claimed], sent: set[int], contact_id: int) -> bool:
-    return any(r.contact_id == contact_id and r.id in sent for r in rows)
 
 
 async def _sleep(stop: asyncio.Event, seconds: float) -> None:

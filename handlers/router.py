@@ -23,7 +23,7 @@ from handlers.keywords import HELP, STOP, YES, answer, keyword
 from handlers.keywords import START as START_WORD
 from messages.render import _
 from storage import conversations as store
-from storage import messages, outbox, registrations
+from storage import messages, reach, registrations
 from storage.messages import Outbound, Party
 from storage.models.channels import UNFOLLOWED
 from storage.models.households import CONTACT_PHONE
@@ -94,7 +94,7 @@ async def _reachable_again(
             refs = contacts.get((m.kind, m.address), [])
             by_channel.setdefault(m.channel, set()).update(c.contact_id for c in refs)
     for channel, ids in by_channel.items():
-        await outbox.clear_unreachable(session, contact_ids=list(ids), channel=channel)
+        await reach.clear_unreachable(session, contact_ids=list(ids), channel=channel)
 
 
 async def _fresh(session: AsyncSession, batch: Sequence[Incoming]) -> list[Incoming]:
@@ -172,7 +172,7 @@ async def _special(
     """Events and keywords that come before any survey: stop, start, help, consent, follow."""
     ids = [c.contact_id for c in refs]
     if incoming.event == UNFOLLOW:
-        await outbox.set_unreachable(
+        await reach.set_unreachable(
             session, [(i, incoming.channel, UNFOLLOWED, "") for i in ids], now=turn.now
         )
         return _Special(EVENT, [])

@@ -32,7 +32,7 @@ from bot.rules import LOOP, NO_CONSENT, OPTED_OUT, introduction
 from bot.sender import Lane, SenderConfig
 from handlers.incoming import Incoming
 from scheduler.windows import Windows
-from storage import messages, outbox
+from storage import messages, outbox, reach
 from storage.conversations import ContactRef, contacts_for
 from storage.messages import Outbound, Party
 from storage.models import Contact, Message
@@ -530,7 +530,7 @@ async def test_handover_takes_the_next_reachable_phone(
     lane = make_lane(zalo, sessions, clock, sms)
     a1, a2 = known[PHONE_A1], known[PHONE_A2]
     async with sessions() as session, session.begin():
-        await outbox.set_unreachable(
+        await reach.set_unreachable(
             session, [(a1.contact_id, "sms2", "not_delivered", "")], now=clock.now()
         )
     zalo.will(PHONE_A1, Unreachable("unfollowed", "unfollowed"))
@@ -580,9 +580,7 @@ async def test_a_contact_known_unreachable_goes_straight_to_the_next_channel(
     lane = make_lane(zalo, sessions, clock, sms)
     b = known[PHONE_B]
     async with sessions() as session, session.begin():
-        await outbox.set_unreachable(
-            session, [(b.contact_id, "fake", BLOCKED, "")], now=clock.now()
-        )
+        await reach.set_unreachable(session, [(b.contact_id, "fake", BLOCKED, "")], now=clock.now())
     await enqueue(sessions, clock, b, notice("Họp"))
     await lane.step()
     assert zalo.tried == []
