@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import defaultdict
 from collections.abc import Sequence
@@ -978,3 +979,26 @@ async def test_a_lane_keeps_to_the_accounts_rate(
 def test_started_at_ten_in_vietnam(clock: FixedClock) -> None:
     assert clock.now() == datetime(2026, 11, 21, 3, tzinfo=UTC)
     assert not WINDOWS.quiet(clock.now())
+
+
+async def test_the_running_lane_sends_batch_after_batch_and_gives_back_what_it_holds(
+    sessions: Sessions, clock: FixedClock, known: dict[str, ContactRef]
+) -> None:
+    """`run()` as loa worker runs it: the next batch is claimed while one goes out."""
+    channel = FakeChannel()
+    lane = make_lane(channel, sessions, clock, batch=3)
+    texts = [f"Tin {n}" for n in range(10)]
+    await enqueue(sessions, clock, known[PHONE_A1], *(reply(t) for t in texts))
+    stop = asyncio.Event()
+    running = asyncio.create_task(lane.run(stop))
+    for _ in range(200):
+        if len(channel.taken) == len(texts):
+            break
+        await asyncio.sleep(0.01)
+    await enqueue(sessions, clock, known[PHONE_B], reply("Sau cùng"))
+    stop.set()
+    await running
+    assert channel.texts(PHONE_A1) == texts  # each once, in order
+    statuses = {m.text: m.status for m in await stored(sessions)}
+    assert all(statuses[t] == SENT for t in texts)
+    assert statuses["Sau cùng"] in (SENT, QUEUED)  # sent, or given back: never left `sending`
