@@ -75,7 +75,7 @@ NOW = datetime(2026, 11, 21, 3, 0, tzinfo=UTC)
 # walking the fake's growing record of calls, would stall that loop now and then, and the
 # calls queued meanwhile would look like a burst. So the fake runs with it off.
 _FAKE = r"""
-import gc, json, signal, sys
+import gc, json, os, signal, sys
 from collections import Counter
 from tests.fakes import server
 
@@ -94,7 +94,8 @@ stats = {
     "chats": Counter(str(c.params.get("chat_id")) for c in ok),
     "times": sorted(c.at for c in sends),
 }
-sys.stdout.write(json.dumps(stats) + "\n")
+with open(os.environ["LOA_BENCH_FAKE_STATS"], "w") as out:  # a pipe could be cut short
+    json.dump(stats, out)
 """
 
 
@@ -104,15 +105,16 @@ class FakeProcess:
 
     process: subprocess.Popen[str]
     url: str
+    stats: Path
 
     def stop(self) -> FakeStats:
         """Stop it (SIGTERM) and read what it received."""
         self.process.send_signal(signal.SIGTERM)
         out, _err = self.process.communicate(timeout=60)
-        lines = [line for line in out.splitlines() if line.startswith("{")]
-        if not lines:
-            raise RuntimeError(f"the fake printed no stats: {out!r}")
-        data = json.loads(lines[-1])
+        if not self.stats.exists():
+            raise RuntimeError(f"the fake wrote no stats: {out!r}")
+        data = json.loads(self.stats.read_text())
+        self.stats.unlink()
         return FakeStats(
             statuses=Counter(data["statuses"]), chats=Counter(data["chats"]), times=data["times"]
         )
@@ -169,7 +171,14 @@ def start_fake(
     command = [sys.executable, "-c", _FAKE, "telegram", "--port", "0", "--token", token]
     command += ["--rate", str(rate), "--per-chat", str(per_chat)]
     errors = log.open("a") if log else None
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=errors, text=True)
+    handle, name = tempfile.mkstemp(prefix="loa-fake-", suffix=".json")
+    os.close(handle)
+    stats = Path(name)
+    stats.unlink()
+    env = {**os.environ, "LOA_BENCH_FAKE_STATS": str(stats)}
+    process = subprocess.Popen(
+        command, cwd=ROOT, stdout=subprocess.PIPE, stderr=errors, text=True, env=env
+    )
     if errors:
         errors.close()  # the child has its own copy
     assert process.stdout is not None
@@ -178,7 +187,7 @@ def start_fake(
         process.kill()
         raise RuntimeError(f"the fake did not start: {url!r}")
     _wait_listening(url)
-    return FakeProcess(process, url)
+    return FakeProcess(process, url, stats)
 
 
 def _wait_listening(url: str) -> None:
