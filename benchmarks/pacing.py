@@ -464,9 +464,10 @@ def main() -> None:
     for r in results:
         count, seconds = r.fake.gaps()
         span = r.fake.times[-1] - r.fake.times[0] if r.fake.times else 0.0
+        seen = len(r.fake.times) / span / args.rate if span else 0.0
         print(
-            f"{r.name}: calls arrived over {span:.2f} s, with {count} pauses over 50 ms "
-            f"({seconds:.2f} s in all)"
+            f"{r.name}: calls arrived over {span:.2f} s ({seen:.1%} of the limit as the "
+            f"provider sees it), with {count} pauses over 50 ms ({seconds:.2f} s in all)"
         )
         for note in r.notes:
             print(f"{r.name}: {note}")

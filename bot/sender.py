@@ -43,7 +43,7 @@ log = logging.getLogger(__name__)
 
 MAX_ERRORS = 3  # a temporary failure this many times fails the message
 RETRY_MINUTES = 5  # retried after 5 x (errors + 1) minutes
-IN_FLIGHT = 64  # concurrent requests to one provider
+IN_FLIGHT = 16  # concurrent requests to one provider (more only costs CPU)
 
 
 @dataclass
