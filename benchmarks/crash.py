@@ -5,9 +5,10 @@ fresh SQLite store; the fake Telegram Bot API in a process of its own on a loopb
 (limit 1,000/s overall, 1/s per chat); one `loa worker` subprocess sending it
 (LOA_TELEGRAM_PER_SECOND=1000, LOA_SENDER_LEASE_SECONDS=5, the smallest the settings allow).
 At a random moment (seeded: after a random share of the rows is written as sent, plus a random
-0-2 s) the worker gets SIGKILL. The rows then `sending` are "in flight". A new worker starts
-and sends the rest; its lease recovery sends the in-flight rows once more, flagged
-`possible_duplicate`. When no row is queued or sending, the new worker gets SIGTERM.
+0-0.4 s, so always before the end) the worker gets SIGKILL. The rows then `sending` are "in
+flight". A new worker starts and sends the rest; its lease recovery sends the in-flight rows
+once more, flagged `possible_duplicate`. When no row is queued or sending, the new worker gets
+SIGTERM.
 
 Per run: rows never sent, chats the fake never got a message for (target 0 for both), and
 chats that got it twice (target: no more than the rows in flight, each of them flagged).
@@ -147,7 +148,7 @@ def one_run(number: int, template: Path, work: Path, n: int, rate: int, rng: ran
     db = work / f"run{number}.db"
     shutil.copy(template, db)
     url = f"sqlite+aiosqlite:///{db}"
-    share, extra = rng.uniform(0.0, 0.9), rng.uniform(0.0, 2.0)
+    share, extra = rng.uniform(0.0, 0.85), rng.uniform(0.0, 0.4)  # always before the end
     fake = start_fake(rate=rate, log=work / "fake.log")
     stats: FakeStats | None = None
     workers: list[Worker] = []
