@@ -118,15 +118,21 @@ class Lane:
         """Send batch after batch; the next one is claimed, and the last one written, while
         this one goes out, so the provider never waits for the store."""
         await self.recover()
+        recovered = self.pace.clock()
         ahead: asyncio.Task[_Batch | None] | None = None
         writing: asyncio.Task[None] | None = None
         try:
             while not stop.is_set():
                 batch = await (ahead or self._claim_safely())
                 ahead = None
-                if batch is None:
+                busy = batch is not None
+                if not busy:
                     await _sleep(stop, self.config.poll)
+                # A crashed worker's rows come back when idle, and once a lease under a backlog.
+                if not busy or self.pace.clock() - recovered >= self._lease_seconds():
                     await self._recover_safely()
+                    recovered = self.pace.clock()
+                if batch is None:
                     continue
                 ahead = asyncio.create_task(self._claim_safely())
                 outcomes = batch.decided.done + await self._send_all(
@@ -223,9 +229,12 @@ class Lane:
             )
         return _Batch(rows, decided, original, deadline=self.pace.clock() + self._patience())
 
+    def _lease_seconds(self) -> float:
+        return self.config.lease.total_seconds()
+
     def _patience(self) -> float:
         """How long a claimed row may wait for its turn before it goes back to the queue."""
-        return self.config.lease.total_seconds() / 2
+        return self._lease_seconds() / 2
 
     async def _finish(self, batch: _Batch, outcomes: list[Outcome]) -> None:
         await self._write(batch.rows, outcomes, introduced(batch.rows, outcomes, batch.original))

@@ -1002,3 +1002,42 @@ async def test_the_running_lane_sends_batch_after_batch_and_gives_back_what_it_h
     statuses = {m.text: m.status for m in await stored(sessions)}
     assert all(statuses[t] == SENT for t in texts)
     assert statuses["Sau cùng"] in (SENT, QUEUED)  # sent, or given back: never left `sending`
+
+
+async def test_a_busy_lane_still_takes_back_a_crashed_workers_rows(
+    sessions: Sessions, clock: FixedClock, known: dict[str, ContactRef]
+) -> None:
+    """Under a steady backlog, lease recovery runs once a lease, not only when idle."""
+    await enqueue(sessions, clock, known[PHONE_B], reply("Tin bị bỏ dở"))
+    [lost] = await claim(sessions, clock, timedelta(seconds=-1))  # a dead worker's, expired
+    channel = FakeChannel(per_second=40)
+    lane = make_lane(channel, sessions, clock, batch=4)  # 0.1 s a batch: never idle
+    lane.config.lease = timedelta(seconds=0.6)
+    lane.recover = _skip_first(lane.recover)  # type: ignore[method-assign]
+    await enqueue(sessions, clock, known[PHONE_A1], *(reply(f"Tin {n}") for n in range(60)))
+    stop = asyncio.Event()
+    running = asyncio.create_task(lane.run(stop))
+    for _ in range(300):
+        if "Tin bị bỏ dở" in channel.texts():
+            break
+        await asyncio.sleep(0.01)
+    backlog = len(channel.texts(PHONE_A1))
+    stop.set()
+    await running
+    assert "Tin bị bỏ dở" in channel.texts()
+    assert backlog < 60  # it came back while the backlog was still going out
+    rows = {m.id: m for m in await stored(sessions)}
+    assert rows[lost].possible_duplicate
+
+
+def _skip_first(recover: Any) -> Any:
+    """The lane's start-up recovery does nothing, so only the busy-path one can find the row."""
+    calls = 0
+
+    async def wrapped() -> None:
+        nonlocal calls
+        calls += 1
+        if calls > 1:
+            await recover()
+
+    return wrapped
