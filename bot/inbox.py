@@ -55,8 +55,7 @@ class Inbox:
 
     def turn(self) -> Turn:
         """This moment: UTC now and the local day."""
-        now = self.clock.now()
-        return Turn(now=now, today=now.astimezone(self.settings.zone).date())
+        return Turn.at(self.clock.now(), self.settings.zone)
 
     async def accept(self, channel: Channel, result: WebhookResult) -> None:
         """Handle a webhook's events and receipts."""

@@ -67,7 +67,6 @@ class SenderConfig:
     lease: timedelta = timedelta(seconds=120)
     poll: float = 0.5  # seconds between looks at an empty outbox
     batch: int = 500  # most rows claimed at once
-    max_segments: int = 0
 
 
 @dataclass

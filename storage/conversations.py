@@ -96,19 +96,6 @@ async def contacts_for(
     return found
 
 
-async def household_contacts(session: AsyncSession, *, code: str) -> list[ContactRef] | None:
-    """A household's phone contacts in its order of preference; None for an unknown code."""
-    household_id = await session.scalar(select(Household.id).where(Household.code == code))
-    if household_id is None:
-        return None
-    rows = await session.execute(
-        _contact_query()
-        .where(Contact.household_id == household_id, Contact.kind == CONTACT_PHONE)
-        .order_by(Contact.position, Contact.id)
-    )
-    return [ContactRef(*row) for row in rows]
-
-
 _STATE_COLUMNS = (
     Conversation.id,
     Conversation.round_id,

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
+from handlers.dialogue.prompts import options_line
 from handlers.incoming import Incoming
 from messages.render import _
 from messages.sms import prepare
@@ -223,8 +224,7 @@ def numbered(text: str, buttons: list[dict[str, Any]] | None) -> str:
     choices = [b for b in buttons or () if "value" in b]
     if not choices:
         return text
-    options = "  ".join(f"{b['value']}. {b['label']}" for b in choices)
-    return f"{text}\n{options}"
+    return f"{text}\n{options_line((b['value'], b['label']) for b in choices)}"
 
 
 def render(

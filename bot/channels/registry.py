@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.channels.base import Capabilities, Channel
+from bot.channels.base import Channel
 from bot.channels.console import ConsoleChannel
 from bot.channels.kannel import KannelChannel
 from bot.channels.telegram import TelegramChannel
@@ -68,11 +68,6 @@ async def opened(
     finally:
         for channel in channels.values():
             await channel.close()
-
-
-def capabilities(channels: Mapping[str, Channel]) -> dict[str, Capabilities]:
-    """What each channel can show."""
-    return {name: channel.capabilities for name, channel in channels.items()}
 
 
 def by_webhook(channels: Mapping[str, Channel]) -> dict[str, Channel]:

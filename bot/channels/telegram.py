@@ -203,10 +203,10 @@ class TelegramChannel:
 def _markup(buttons: list[dict[str, Any]] | None) -> Any:
     if not buttons:
         return None
-    if any(b.get("request") == ASK_PHONE for b in buttons):
-        label = next(b["label"] for b in buttons if b.get("request") == ASK_PHONE)
+    ask = next((b for b in buttons if b.get("request") == ASK_PHONE), None)
+    if ask is not None:
         return ReplyKeyboardMarkup(
-            [[KeyboardButton(label, request_contact=True)]],
+            [[KeyboardButton(ask["label"], request_contact=True)]],
             resize_keyboard=True,
             one_time_keyboard=True,
         )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from datetime import timedelta
 from typing import Annotated
 
 import typer
@@ -14,7 +13,8 @@ from bot.channels.console import CONSOLE
 from bot.cli.common import app, fail, with_store
 from bot.cli.surveys import turn
 from bot.config import get_settings
-from handlers.router import Incoming, Policy, handle, start_survey
+from bot.inbox import policy
+from handlers.router import Incoming, handle, start_survey
 from messages.phones import InvalidPhone, normalize_phone
 from messages.render import _
 from storage import messages
@@ -32,9 +32,7 @@ def chat_command(
     except InvalidPhone:
         fail(_("{phone} is not a Vietnamese phone number.").format(phone=phone))
     settings = get_settings()
-    policy = Policy(
-        expiry=timedelta(hours=settings.survey_expiry_hours), help_contact=settings.help_contact
-    )
+    rules = policy(settings, {})  # the console shows no buttons
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> None:
         await _deliver(sessions, address)
@@ -46,14 +44,12 @@ def chat_command(
                         session, form_id=start, contact=contacts[0], channel=CONSOLE, turn=turn()
                     )
                 else:
-                    await handle(
-                        session, Incoming(CONSOLE, address, ""), turn=turn(), policy=policy
-                    )
+                    await handle(session, Incoming(CONSOLE, address, ""), turn=turn(), policy=rules)
             await _deliver(sessions, address)
         while (line := await asyncio.to_thread(sys.stdin.readline)) != "":
             async with sessions() as session, session.begin():
                 incoming = Incoming(CONSOLE, address, line.rstrip("\r\n"))
-                await handle(session, incoming, turn=turn(), policy=policy)
+                await handle(session, incoming, turn=turn(), policy=rules)
             await _deliver(sessions, address)
 
     with_store(work)

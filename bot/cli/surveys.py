@@ -44,8 +44,7 @@ app.add_typer(results, name="results")
 
 def turn() -> Turn:
     """This moment, for a command: UTC now and the local day."""
-    now = common.clock.now()
-    return Turn(now=now, today=now.astimezone(get_settings().zone).date())
+    return Turn.at(common.clock.now(), get_settings().zone)
 
 
 @survey.command("import")

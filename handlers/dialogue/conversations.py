@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -36,6 +36,11 @@ class Turn:
     now: datetime
     today: date
     buttons: bool = False  # the channel shows options as buttons
+
+    @classmethod
+    def at(cls, now: datetime, zone: tzinfo) -> Turn:
+        """The turn at `now`, its day as people in `zone` count it."""
+        return cls(now=now, today=now.astimezone(zone).date())
 
 
 class StartRefused(Exception):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,8 +33,13 @@ class Prompt:
             return self.text, None
         if buttons and not self.multiple:
             return self.text, [{"label": b.label, "value": b.value} for b in self.options]
-        numbered = "  ".join(f"{b.value}. {b.label}" for b in self.options)
+        numbered = options_line((b.value, b.label) for b in self.options)
         return "\n".join(part for part in (self.text, numbered, self.help) if part), None
+
+
+def options_line(options: Iterable[tuple[str, str]]) -> str:
+    """Options as a plain-text channel shows them: "1. Có  2. Không"."""
+    return "  ".join(f"{value}. {label}" for value, label in options)
 
 
 def question_prompt(question: Question, label: str, options: tuple[Button, ...]) -> Prompt:
