@@ -5,8 +5,7 @@ Matched without regard to case, accents, slashes or spaces: "/stop", "Dừng", "
 
 from __future__ import annotations
 
-import re
-
+from handlers.dialogue.answers import compact_key, read_yes_no
 from messages.text import fold
 
 STOP = "stop"  # opt out of everything but the confirmation
@@ -20,16 +19,7 @@ _WORDS = {
     **dict.fromkeys(("dk", "dangky", "batdau", "start"), START),
     **dict.fromkeys(("help", "trogiup"), HELP),
 }
-_ANSWERS = {
-    **dict.fromkeys(("co", "dongy", "yes", "ok", "1", "y"), YES),
-    **dict.fromkeys(("khong", "ko", "no", "2", "n", "tuchoi"), NO),
-}
-_NOISE = re.compile(r"[\s/\\.,!?:;\-_'\"]+")
-
-
-def key(text: str) -> str:
-    """The matching key of a text: folded, with spaces and punctuation removed."""
-    return _NOISE.sub("", fold(text))
+_OPTIONS = {"1": YES, "2": NO, "tuchoi": NO}  # besides what read_yes_no takes
 
 
 def keyword(text: str) -> tuple[str, str] | None:
@@ -41,9 +31,9 @@ def keyword(text: str) -> tuple[str, str] | None:
     words = fold(text).lstrip("/").split(maxsplit=1)
     if not words:
         return None
-    found = _WORDS.get(key(words[0]))
+    found = _WORDS.get(compact_key(words[0]))
     rest = text.strip().lstrip("/").split(maxsplit=1)[1] if len(words) > 1 else ""
-    whole = _WORDS.get(key(text))
+    whole = _WORDS.get(compact_key(text))
     if whole is not None:
         return whole, ""
     if found == START and rest:
@@ -53,4 +43,8 @@ def keyword(text: str) -> tuple[str, str] | None:
 
 def answer(text: str) -> str | None:
     """YES or NO for a reply to a yes/no question, else None."""
-    return _ANSWERS.get(key(text))
+    option = _OPTIONS.get(compact_key(text))
+    if option is not None:
+        return option
+    reading = read_yes_no(text)
+    return None if reading is None else (YES if reading else NO)

@@ -178,6 +178,11 @@ def _keys(text: str) -> _Keys:
     return _keys_of_folded(fold(clean(text)))
 
 
+def compact_key(text: str) -> str:
+    """A text's letters and digits, folded, without spaces: "Trợ giúp!" -> "trogiup"."""
+    return _keys(text).compact
+
+
 # --- Commands ---------------------------------------------------------------------------------
 
 _COMMANDS: dict[str, Command] = {
