@@ -17,7 +17,6 @@ from messages.text import lower_first
 from storage import registrations
 from storage.conversations import ContactRef, contacts_for
 from storage.messages import Outbound
-from storage.models.channels import APPROVED
 from storage.models.households import CONTACT_PHONE
 from storage.models.messages import REPLY
 
@@ -125,9 +124,9 @@ async def _by_phone(
         owner = await registrations.household_by_id(session, household_id=next(iter(owners)))
         await _add(session, incoming, owner, now)
         return welcome(owner)
-    waiting = await registrations.pending(session, kind=incoming.kind, address=incoming.address)
-    if waiting is not None:
-        waiting.phone = phone
+    if await registrations.show_phone(
+        session, kind=incoming.kind, address=incoming.address, phone=phone
+    ):
         return [
             Outbound(_("Thank you. The commune officer will confirm your registration."), REPLY)
         ]
@@ -147,9 +146,8 @@ async def _by_phone(
 async def _add(
     session: AsyncSession, incoming: Incoming, owner: registrations.HouseholdRef, now: datetime
 ) -> ContactRef:
-    waiting = await registrations.pending(session, kind=incoming.kind, address=incoming.address)
-    if waiting is not None:  # proof arrived: the claim is settled
-        waiting.status, waiting.decided_at, waiting.decided_by = APPROVED, now, "proof"
+    # Proof arrived: a claim this address made is settled.
+    await registrations.settle(session, kind=incoming.kind, address=incoming.address, now=now)
     return await registrations.add_contact(
         session,
         household=owner,

@@ -6,7 +6,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -207,6 +207,25 @@ async def pending(session: AsyncSession, *, kind: str, address: str) -> Registra
             Registration.address == address,
             Registration.status == PENDING,
         )
+    )
+
+
+def _pending_of(kind: str, address: str) -> Any:
+    return update(Registration).where(
+        Registration.kind == kind, Registration.address == address, Registration.status == PENDING
+    )
+
+
+async def show_phone(session: AsyncSession, *, kind: str, address: str, phone: str) -> bool:
+    """Note the phone a waiting claim showed; False when the address has no waiting claim."""
+    result = await session.execute(_pending_of(kind, address).values(phone=phone))
+    return bool(cast(Any, result).rowcount)
+
+
+async def settle(session: AsyncSession, *, kind: str, address: str, now: datetime) -> None:
+    """The address proved its household itself: its waiting claim, if any, is approved."""
+    await session.execute(
+        _pending_of(kind, address).values(status=APPROVED, decided_at=now, decided_by="proof")
     )
 
 
