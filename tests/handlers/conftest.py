@@ -15,6 +15,7 @@ from handlers.dialogue.form import Form
 from handlers.dialogue.xlsform import load_form
 from handlers.router import Incoming, Policy, handle, start_survey
 from messages.render import VN_ZONE
+from storage import registrations
 from storage.audit import Actor
 from storage.conversations import contacts_for
 from tests.storage.sheets import HEADER, household, load_areas, run_import, write_sheet
@@ -85,6 +86,17 @@ class Phone:
                 session, form_id=form_id, contact=contacts[0], channel="console", turn=self.turn()
             )
         return [m.text for m in sent]
+
+
+async def one_time_code(
+    sessions: async_sessionmaker[AsyncSession], clock: FixedClock, code: str
+) -> str:
+    """The printed one-time registration code of the household with this code."""
+    async with sessions() as session, session.begin():
+        owner = await registrations.household(session, code=code)
+        assert owner is not None
+        found = await registrations.codes_for(session, household_ids=[owner.id], now=clock.now())
+        return found[owner.id]
 
 
 def phone(sessions: async_sessionmaker[AsyncSession], clock: FixedClock, address: str) -> Phone:

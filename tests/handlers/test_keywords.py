@@ -17,8 +17,7 @@ from storage.models import Contact, Conversation, Message, Registration
 from storage.models.households import BASIS_CONSENT, BASIS_REGISTER, CONTACT_TELEGRAM
 from storage.models.messages import CONFIRM
 from storage.models.surveys import COMPLETED, STOPPED
-from storage.registrations import codes_for, household
-from tests.handlers.conftest import PHONE_B, load_built_in, phone
+from tests.handlers.conftest import PHONE_B, load_built_in, one_time_code, phone
 from tests.handlers.test_builtin_surveys import PLAYS
 
 
@@ -113,10 +112,7 @@ async def test_help_names_the_communes_contact(
 async def test_a_one_time_code_registers_once(
     sessions: async_sessionmaker[AsyncSession], clock: FixedClock
 ) -> None:
-    async with sessions() as session, session.begin():
-        owner = await household(session, code="H003")
-        assert owner is not None
-        code = (await codes_for(session, household_ids=[owner.id], now=clock.now()))[owner.id]
+    code = await one_time_code(sessions, clock, "H003")
     chat = Incoming("telegram", "777", code, kind=CONTACT_TELEGRAM, event=START)
     said = await say(sessions, clock, chat)
     assert "hộ H003" in said[0]
@@ -176,10 +172,7 @@ async def test_an_unknown_number_is_told_whom_to_call(
 async def test_a_console_phone_registers_by_dk_and_answers_a_survey(
     sessions: async_sessionmaker[AsyncSession], clock: FixedClock
 ) -> None:
-    async with sessions() as session, session.begin():
-        owner = await household(session, code="H003")
-        assert owner is not None
-        code = (await codes_for(session, household_ids=[owner.id], now=clock.now()))[owner.id]
+    code = await one_time_code(sessions, clock, "H003")
     newcomer = phone(sessions, clock, "+84905556677")
     assert "hộ H003" in (await newcomer.say(f"dk {code.lower()}"))[0]
     assert (await newcomer.say("CO"))[0].startswith("Cảm ơn")

@@ -76,6 +76,17 @@ async def start_needs(state: Any, code: str, clock: FixedClock) -> str:
     return started[0]
 
 
+async def drain(work: list[Lane], rounds: int = 10) -> None:
+    """Run the lanes batch by batch until none claims anything (a reply may queue another)."""
+    for _ in range(rounds):
+        worked = 0
+        for lane in work:
+            lane.pace.gap = 0.0  # tests do not wait a second between two messages
+            worked += await lane.step()
+        if not worked:
+            return
+
+
 @dataclass
 class Stack:
     """Loa's app with its channels on the fakes; `deliver()` runs the sender until idle."""
@@ -98,15 +109,9 @@ class Stack:
     def lanes(self) -> list[Lane]:
         return lanes(self.settings, self.sessions, self.clock, self.channels)
 
-    async def deliver(self, rounds: int = 10) -> None:
+    async def deliver(self) -> None:
         """Send everything due now, lane by lane, until nothing is left to claim."""
-        for _ in range(rounds):
-            worked = 0
-            for lane in self.lanes():
-                lane.pace.gap = 0.0  # tests do not wait a second between two messages
-                worked += await lane.step()
-            if not worked:
-                return
+        await drain(self.lanes())
 
     async def telegram_update(self, update: dict[str, Any]) -> httpx.Response:
         return await self.client.post(

@@ -19,11 +19,10 @@ from bot.config import get_settings
 from bot.workers import lanes
 from storage.models import Contact, Conversation, Message, Registration
 from storage.models.surveys import COMPLETED
-from storage.registrations import codes_for, household
-from tests.bot.channels.conftest import KANNEL_SECRET, start_needs
+from tests.bot.channels.conftest import KANNEL_SECRET, drain, start_needs
 from tests.fakes.kannel import KANNEL_MARKS, FakeSms, KannelGateway
 from tests.fakes.server import aserve
-from tests.handlers.conftest import load_built_in, register  # noqa: F401
+from tests.handlers.conftest import load_built_in, one_time_code, register  # noqa: F401
 from tests.handlers.test_builtin_surveys import PLAYS
 
 pytestmark = KANNEL_MARKS
@@ -60,12 +59,8 @@ class Sms:
         return int(count or 0)
 
     async def deliver(self) -> None:
-        settings = get_settings()
         state = self.app_state
-        for lane in lanes(settings, state.sessions, self.clock, state.channels):  # type: ignore[attr-defined]
-            lane.pace.gap = 0.0
-            while await lane.step():
-                pass
+        await drain(lanes(get_settings(), state.sessions, self.clock, state.channels))  # type: ignore[attr-defined]
 
     async def read(self, predicate: str) -> FakeSms:
         return await self.gateway.await_for(lambda sms: predicate in sms.text, timeout=10)
@@ -101,10 +96,7 @@ async def sms(
 
 async def test_a_phone_registers_by_sms_and_answers_a_survey(sms: Sms) -> None:
     state = sms.app_state
-    async with state.sessions() as session, session.begin():  # type: ignore[attr-defined]
-        owner = await household(session, code="H003")
-        assert owner is not None
-        code = (await codes_for(session, household_ids=[owner.id], now=sms.clock.now()))[owner.id]
+    code = await one_time_code(state.sessions, sms.clock, "H003")  # type: ignore[attr-defined]
     await sms.say(f"DK {code}")
     await sms.deliver()
     welcome = await sms.read("H003")
