@@ -3,9 +3,12 @@
 from storage.models.areas import Commune, CommuneAlias, District, Province, Village
 from storage.models.audit import AuditEntry
 from storage.models.base import Base
+from storage.models.broadcasts import Broadcast, Relay
 from storage.models.channels import ChannelToken, Registration, RegistrationCode, Unreachable
+from storage.models.events import Event, EventRegistration
 from storage.models.followups import FollowUp
 from storage.models.households import CONTACT_PHONE, Contact, Household, HouseholdDeprivation
+from storage.models.loans import Instalment, Loan
 from storage.models.messages import Message
 from storage.models.staff import AREA_LEVELS, ROLES, StaffArea, StaffUser
 from storage.models.surveys import (
@@ -23,19 +26,25 @@ __all__ = [
     "Answer",
     "AuditEntry",
     "Base",
+    "Broadcast",
     "ChannelToken",
     "Commune",
     "CommuneAlias",
     "Contact",
     "Conversation",
     "District",
+    "Event",
+    "EventRegistration",
     "FollowUp",
     "Household",
     "HouseholdDeprivation",
+    "Instalment",
+    "Loan",
     "Message",
     "Province",
     "Registration",
     "RegistrationCode",
+    "Relay",
     "StaffArea",
     "StaffUser",
     "Survey",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, SmallInteger, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.models.base import Base
@@ -37,6 +37,8 @@ class Commune(Base):
     name_key: Mapped[str] = mapped_column(String(120), index=True)
     province_code: Mapped[str] = mapped_column(ForeignKey("provinces.code"), index=True)
     district_code: Mapped[str | None] = mapped_column(ForeignKey("districts.code"), index=True)
+    transaction_day: Mapped[int | None] = mapped_column(SmallInteger)  # VBSP's day of the month
+    transaction_place: Mapped[str | None] = mapped_column(String(200))  # điểm giao dịch xã
 
     province: Mapped[Province] = relationship(lazy="raise")
     villages: Mapped[list[Village]] = relationship(back_populates="commune", lazy="raise")

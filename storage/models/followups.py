@@ -39,5 +39,6 @@ class FollowUp(Base):
     question: Mapped[str | None] = mapped_column(String(64))  # for needs_help: which question
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     due_on: Mapped[date | None] = mapped_column(Date)
+    dedup_key: Mapped[str | None] = mapped_column(String(120), unique=True)  # opened once
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

@@ -31,6 +31,12 @@ REPLY = "reply"  # an answer to the household's own message
 CONFIRM = "confirm"  # the confirmation of an opt-out: the one message an opted-out contact gets
 SURVEY = "survey"  # a survey question sent unprompted (the start of a round)
 NOTICE = "notice"  # a message an assistant wrote to one household
+BROADCAST = "broadcast"  # one text to an audience
+EVENT_CHANGE = "event_change"  # an event the household was told of changed status or date
+EVENT_REMINDER = "event_reminder"  # the day before an event the household registered for
+LOAN_REMINDER = "loan_reminder"  # an instalment falls due (D-7, D-3, the transaction day)
+OVERDUE = "overdue"  # an instalment is past due: one polite notice
+SURVEY_REMINDER = "survey_reminder"  # a survey the household has not answered yet
 
 # Priorities: lower goes first
 URGENT = 0  # replies to a person
@@ -47,6 +53,7 @@ class Message(Base):
         Index("ix_messages_household", "household_id"),
         Index("ix_messages_due", "status", "channel", "priority", "not_before"),
         Index("ix_messages_provider", "channel", "provider_id"),
+        Index("ix_messages_source", "source_kind", "source_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -75,6 +82,8 @@ class Message(Base):
     lease_until: Mapped[datetime | None]
     possible_duplicate: Mapped[bool] = mapped_column(Boolean, default=False)
     segments: Mapped[int | None] = mapped_column(SmallInteger)  # SMS parts, for the bill
+    source_kind: Mapped[str | None] = mapped_column(String(12))  # broadcast, event, instalment...
+    source_id: Mapped[int | None]  # ... and which one: progress, cancelling, staleness
     sent_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

@@ -63,6 +63,10 @@ class SurveyRound(Base):
     title: Mapped[str] = mapped_column(String(255))
     opened_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
+    audience: Mapped[str | None] = mapped_column(Text)  # None: households asked one by one
+    deadline: Mapped[datetime | None]  # then the silent ones become `no_answer` follow-ups
+    max_reminders: Mapped[int] = mapped_column(SmallInteger, default=2)  # one a day, after 24 h
+    created_by: Mapped[str | None] = mapped_column(String(64))
 
 
 class Conversation(Base):
