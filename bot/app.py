@@ -14,8 +14,10 @@ from fastapi.staticfiles import StaticFiles
 from bot.channels.registry import Transports, by_webhook, opened
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
-from bot.inbox import Inbox
+from bot.inbox import Inbox, order
 from bot.workers import start_lanes, start_polling
+from scheduler.delivery import Routing
+from scheduler.jobs import SchedulerService
 from storage.db import create_engine, session_factory
 from web.console import STATIC_DIR
 from web.console.pages import router as pages_router
@@ -30,11 +32,13 @@ def create_app(
     transports: Transports | None = None,
     sender: bool = False,
     polling: bool = False,
+    scheduler: bool = False,
 ) -> FastAPI:
     """Build the web app; the store and channels open when it starts and close when it stops.
 
-    With `sender`, the outbox is worked in the same process (`loa run`); with `polling`,
-    channels that can fetch their own updates (Telegram) do, instead of waiting for webhooks.
+    With `sender`, the outbox is worked in the same process (`loa run`); with `scheduler`,
+    broadcasts, reminders and rounds are queued when due; with `polling`, channels that can
+    fetch their own updates (Telegram) do, instead of waiting for webhooks.
     """
     clock = clock or SystemClock()
 
@@ -53,9 +57,14 @@ def create_app(
                     start_lanes(settings, engine, sessions, clock, channels, stop) if sender else []
                 )
                 pollers = start_polling(app.state.inbox, channels, stop) if polling else []
+                routing = Routing(channels, order(settings))
+                jobs = SchedulerService(engine, sessions, routing, settings, clock)
+                if scheduler:
+                    jobs.start()
                 try:
                     yield
                 finally:
+                    await jobs.stop()
                     await _stop(stop, lanes, pollers)
         finally:
             await engine.dispose()

@@ -78,6 +78,15 @@ class Settings(BaseSettings):
     sms_strip_accents: bool = True
     sms_max_segments: int = Field(default=3, ge=1)
 
+    # Outreach: broadcasts, events, loan reminders, survey rounds
+    approval_threshold: int = Field(default=200, ge=0)  # more households: an officer approves
+    prices: dict[str, float] = Field(  # VND per message (SMS: per part), for the preview
+        default_factory=lambda: {"sms": 250.0, "zalo": 200.0, "telegram": 0.0, "console": 0.0}
+    )
+    loan_reminder_days: str = "7,3"  # days before an instalment falls due
+    survey_reminder_hours: int = Field(default=24, ge=1)  # a silent household is reminded after
+    scheduler_seconds: int = Field(default=60, ge=5)  # between two passes of the scheduler
+
     @field_validator("database_url")
     @classmethod
     def _known_driver(cls, value: str) -> str:
@@ -114,6 +123,19 @@ class Settings(BaseSettings):
         if value and not QUIET.fullmatch(value.strip()):
             raise ValueError(_("write it as HH:MM-HH:MM, for example 21:00-07:00"))
         return value.strip()
+
+    @field_validator("loan_reminder_days")
+    @classmethod
+    def _days(cls, value: str) -> str:
+        parts = [p.strip() for p in value.split(",") if p.strip()]
+        if not all(p.isdigit() and 0 < int(p) <= 60 for p in parts):
+            raise ValueError(_("write days before the due date, for example 7,3"))
+        return ",".join(parts)
+
+    @property
+    def reminder_days(self) -> list[int]:
+        """Days before an instalment falls due that its household is reminded, furthest first."""
+        return sorted({int(p) for p in self.loan_reminder_days.split(",") if p}, reverse=True)
 
     @property
     def zone(self) -> ZoneInfo:

@@ -1,4 +1,5 @@
-"""Synthetic commune registers for demos and benchmarks: an areas file and a household list.
+"""Synthetic commune registers for demos and benchmarks: an areas file, a household list and
+a VBSP loan list (one row per instalment) for some of those households.
 
 Everything is drawn from `random.Random(seed)`, so one seed gives one province: the areas file
 and the household list built with the same `communes` and `seed` name the same communes, and a
@@ -13,7 +14,7 @@ import random
 from bisect import bisect
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from itertools import accumulate, chain
 from pathlib import Path
 from typing import Generic, TypeVar
@@ -21,13 +22,20 @@ from typing import Generic, TypeVar
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
+from messages.text import lower_first
+from storage.vocab import category_code
+
 __all__ = [
     "AREA_HEADER",
     "HOUSEHOLD_HEADER",
+    "LOAN_HEADER",
     "MAX_COMMUNES",
     "DemoSummary",
+    "LoanSummary",
+    "transaction_day",
     "write_areas",
     "write_households",
+    "write_loans",
 ]
 
 T = TypeVar("T")
@@ -39,7 +47,7 @@ MAX_COMMUNES = 8000  # keeps new (29000 + 3i) and old (27001 + 3k) commune codes
 
 # fmt: off
 AREA_HEADER = ("Mã tỉnh", "Tên tỉnh", "Mã huyện", "Tên huyện", "Mã xã", "Tên xã",
-               "Mã xã cũ", "Tên xã cũ")
+               "Mã xã cũ", "Tên xã cũ", "Ngày giao dịch NHCSXH", "Điểm giao dịch")
 HOUSEHOLD_HEADER = ("STT", "Mã hộ", "Họ và tên chủ hộ", "Mã xã", "Xã", "Thôn", "Phân loại",
                     "Ngày công nhận", "Số điện thoại", "Dân tộc", "Nữ chủ hộ", "Nhóm hộ",
                     "Số nhân khẩu", "Thiếu hụt", "Ghi chú")
@@ -47,6 +55,14 @@ _TITLE_ROWS: tuple[tuple[Cell, ...], ...] = (
     ("ỦY BAN NHÂN DÂN TỈNH VĨNH LONG",),
     ("DANH SÁCH HỘ NGHÈO, HỘ CẬN NGHÈO NĂM 2025",),
     ("(Kèm theo Quyết định số .../QĐ-UBND ngày .../.../2025)",),
+    (),
+)
+LOAN_HEADER = ("STT", "Mã hộ", "Họ và tên chủ hộ", "Chương trình", "Số tiền vay",
+               "Ngày giải ngân", "Ngày đến hạn", "Số tiền gốc", "Số tiền lãi", "Tổ TK&VV",
+               "SĐT tổ trưởng")
+_LOAN_TITLE_ROWS: tuple[tuple[Cell, ...], ...] = (
+    ("NGÂN HÀNG CHÍNH SÁCH XÃ HỘI - PHÒNG GIAO DỊCH",),
+    ("DANH SÁCH HỘ VAY VỐN VÀ LỊCH TRẢ NỢ",),
     (),
 )
 _SIGNATURE_ROWS: tuple[tuple[Cell, ...], ...] = (
@@ -199,7 +215,13 @@ def _build_communes(rng: random.Random, count: int) -> list[_Commune]:
     return [_commune(rng, index, count, registry) for index in range(count)]
 
 
-def _area_row(commune: _Commune) -> tuple[Cell, ...]:
+def transaction_day(seed: int, commune_code: str) -> int:
+    """VBSP's fixed day of the month at the commune (5-25): the same in the areas file and in
+    the loan list's due dates, drawn from its own stream so the other files do not change."""
+    return random.Random(f"vbsp:{seed}:{commune_code}").randint(5, 25)
+
+
+def _area_row(commune: _Commune, seed: int) -> tuple[Cell, ...]:
     return (
         PROVINCE_CODE,
         PROVINCE_NAME,
@@ -209,6 +231,8 @@ def _area_row(commune: _Commune) -> tuple[Cell, ...]:
         commune.name,
         "; ".join(commune.old_codes),
         "; ".join(commune.old_names),
+        transaction_day(seed, commune.code),
+        f"Trụ sở UBND {lower_first(commune.name)}",
     )
 
 
@@ -468,6 +492,136 @@ def _household_rows(
             yield _household(rng, commune, row, number, pool)
 
 
+# --- loans -------------------------------------------------------------------------------
+
+# fmt: off
+_LOAN_SHARE = 0.25  # of poor and near-poor households
+_PROGRAMMES = {
+    "poor": _weighted({"ho_ngheo": 60, "nuoc_sach": 12, "giai_quyet_viec_lam": 10, "hssv": 8,
+                       "nha_o": 6, "sxkd_vung_kk": 4}),
+    "near_poor": _weighted({"can_ngheo": 60, "nuoc_sach": 12, "giai_quyet_viec_lam": 12,
+                            "hssv": 8, "nha_o": 4, "sxkd_vung_kk": 4}),
+}
+# How VBSP's lists write each programme: the usual name, then a clerk's short form.
+_PROGRAMME_WRITTEN = {
+    "ho_ngheo": ("Cho vay hộ nghèo", "Hộ nghèo"),
+    "can_ngheo": ("Cho vay hộ cận nghèo", "Hộ cận nghèo"),
+    "giai_quyet_viec_lam": ("Giải quyết việc làm", "GQVL"),
+    "nuoc_sach": ("Nước sạch và vệ sinh môi trường nông thôn", "NS&VSMT"),
+    "hssv": ("Học sinh sinh viên", "HSSV"),
+    "nha_o": ("Nhà ở xã hội", "Cho vay nhà ở"),
+    "sxkd_vung_kk": ("Sản xuất kinh doanh vùng khó khăn", "SXKD vùng KK"),
+}
+# programme -> (least, most, step) in million đồng, and interest per month in percent
+_AMOUNTS = {
+    "ho_ngheo": (20, 100, 5), "can_ngheo": (20, 100, 5), "giai_quyet_viec_lam": (30, 100, 10),
+    "nuoc_sach": (10, 25, 1), "hssv": (10, 40, 2), "nha_o": (40, 60, 5),
+    "sxkd_vung_kk": (20, 100, 10),
+}
+_MONTHLY_RATE = {
+    "ho_ngheo": 0.55, "can_ngheo": 0.66, "giai_quyet_viec_lam": 0.66, "nuoc_sach": 0.75,
+    "hssv": 0.55, "nha_o": 0.40, "sxkd_vung_kk": 0.75,
+}
+_TERMS = tuple(range(12, 37, 3))  # months
+# fmt: on
+_MILLION = 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class LoanSummary:
+    """What a demo loan list holds: instalment rows, loans, borrowing households, where."""
+
+    rows: int
+    loans: int
+    households: int
+    path: Path
+
+
+@dataclass(slots=True)
+class _LoanBook:
+    """The loan stream: its own random numbers, the savings-and-loan groups met so far."""
+
+    rng: random.Random
+    seed: int
+    groups: dict[tuple[str, str], tuple[str, str | None]]
+    loans: int = 0
+    borrowers: int = 0
+    rows: int = 0
+
+    def group(self, commune: str, village: str) -> tuple[str, str | None]:
+        """The village's savings-and-loan group and its head's phone (one group per village)."""
+        key = (commune, village)
+        if key not in self.groups:
+            prefix = _MOBILE_PREFIX.pick(self.rng)
+            rest = 9 - len(prefix)
+            number = f"{prefix}{self.rng.randrange(10**rest):0{rest}d}"
+            phone = None if self.rng.random() < 0.08 else f"0{number}"
+            self.groups[key] = (f"Tổ TK&VV {lower_first(village)}", phone)
+        return self.groups[key]
+
+
+def _add_months(day: date, months: int, on_day: int) -> date:
+    month = day.month - 1 + months
+    return date(day.year + month // 12, month % 12 + 1, on_day)
+
+
+def _schedule(
+    rng: random.Random, programme: str, amount: int, term: int, disbursed: date, on_day: int
+) -> list[tuple[date, int, int]]:
+    """Instalments (due day, principal, interest): monthly or quarterly, on the commune's day."""
+    period = 1 if rng.random() < 0.25 else 3
+    count = term // period
+    share = amount // count // 1000 * 1000
+    rate = _MONTHLY_RATE[programme] / 100 * period
+    owed, rows = amount, []
+    for number in range(1, count + 1):
+        principal = owed if number == count else share
+        interest = round(owed * rate / 1000) * 1000
+        rows.append((_add_months(disbursed, number * period, on_day), principal, interest))
+        owed -= principal
+    return rows
+
+
+def _loans_of(
+    book: _LoanBook, household: Sequence[Cell], category: str, today: date
+) -> Iterator[tuple[Cell, ...]]:
+    """A borrowing household's instalment rows (without STT), loan by loan."""
+    rng = book.rng
+    code, name, commune, village = household[1], household[2], str(household[3]), str(household[5])
+    group, phone = book.group(commune, village)
+    on_day = transaction_day(book.seed, commune)
+    taken: set[str] = set()
+    for _ in range(1 if rng.random() < 0.75 else 2):
+        programme = _PROGRAMMES[category].pick(rng)
+        if programme in taken:
+            continue
+        taken.add(programme)
+        least, most, step = _AMOUNTS[programme]
+        amount = rng.randrange(least, most + 1, step) * _MILLION
+        term = rng.choice(_TERMS)
+        disbursed = today - timedelta(days=rng.randint(20, term * 30 - 10))  # still running
+        written = _PROGRAMME_WRITTEN[programme][rng.random() < 0.1]
+        amount_cell: Cell = f"{amount:,}".replace(",", ".") if rng.random() < 0.15 else amount
+        book.loans += 1
+        for due, principal, interest in _schedule(rng, programme, amount, term, disbursed, on_day):
+            yield (code, name, written, amount_cell, disbursed, due, principal, interest,
+                   group, phone)  # fmt: skip
+    book.borrowers += 1
+
+
+def _loan_rows(
+    households: Iterable[list[Cell]], book: _LoanBook, today: date
+) -> Iterator[tuple[Cell, ...]]:
+    """Instalment rows, numbered, for about one poor or near-poor household in four."""
+    for household in households:
+        category = category_code(str(household[6]))
+        if category not in _PROGRAMMES or book.rng.random() >= _LOAN_SHARE:
+            continue
+        for row in _loans_of(book, household, category, today):
+            book.rows += 1
+            yield (book.rows, *row)
+
+
 # --- files --------------------------------------------------------------------------------
 
 
@@ -516,7 +670,8 @@ def _date_cell(sheet: object, value: date) -> object:
 
 
 _HOUSEHOLD_WIDTHS = {"B": 13, "C": 26, "E": 20, "F": 16, "G": 16, "H": 14, "I": 28, "N": 50}
-_AREA_WIDTHS = {"B": 16, "D": 22, "F": 20, "G": 16, "H": 44}
+_AREA_WIDTHS = {"B": 16, "D": 22, "F": 20, "G": 16, "H": 44, "I": 12, "J": 32}
+_LOAN_WIDTHS = {"B": 13, "C": 26, "D": 30, "E": 14, "F": 14, "G": 14, "H": 12, "I": 12, "J": 26}
 
 
 def write_households(
@@ -539,9 +694,31 @@ def write_areas(path: Path, *, communes: int = 1, seed: int = 0) -> DemoSummary:
     """Write the demo province's communes with their legacy district and old communes."""
     suffix = _suffix(path)
     _check_counts(communes)
-    rows = chain((AREA_HEADER,), map(_area_row, _build_communes(random.Random(seed), communes)))
+    built = _build_communes(random.Random(seed), communes)
+    rows = chain((AREA_HEADER,), (_area_row(commune, seed) for commune in built))
     if suffix == ".csv":
         _write_csv(path, rows)
     else:
         _write_xlsx(path, "Đơn vị hành chính", rows, _AREA_WIDTHS)
     return DemoSummary(rows=communes, communes=communes, path=path)
+
+
+def write_loans(
+    path: Path, *, households: int, communes: int = 1, seed: int = 0, today: date
+) -> LoanSummary:
+    """Write VBSP's loan list (.xlsx or .csv, one row per instalment) for the households that
+    write_households makes with the same households, communes and seed. Each loan runs 12-36
+    months and is still running on TODAY (disbursed before it); its instalments fall due
+    monthly or quarterly on the commune's transaction day."""
+    suffix = _suffix(path)
+    _check_counts(communes, households)
+    rng = random.Random(seed)
+    people = _household_rows(rng, _build_communes(rng, communes), households)
+    book = _LoanBook(random.Random(f"loans:{seed}"), seed, {})
+    data = _loan_rows(people, book, today)
+    if suffix == ".csv":
+        _write_csv(path, chain((LOAN_HEADER,), data))
+    else:
+        rows = chain(_LOAN_TITLE_ROWS, (LOAN_HEADER,), data, _SIGNATURE_ROWS)
+        _write_xlsx(path, "Danh sách vay vốn", rows, _LOAN_WIDTHS)
+    return LoanSummary(rows=book.rows, loans=book.loans, households=book.borrowers, path=path)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -12,6 +13,8 @@ from storage import messages, reach
 from storage.messages import Outbound, Party
 from storage.outbox import Claimed
 from storage.reach import Route
+
+TEXTS = "texts"  # data key: {"chat": ..., "sms": ...} when the SMS text is written apart
 
 
 def next_route(
@@ -33,6 +36,35 @@ def next_route(
             if route.kind == kind and not route.opted_out and not blocked:
                 return name, route
     return None
+
+
+def first_route(
+    routes: Sequence[Route],
+    *,
+    order: Sequence[str],
+    channels: Mapping[str, Channel],
+    unreachable: Mapping[int, set[str]],
+) -> tuple[str, Route] | None:
+    """Where a new message to the household goes: its most preferred channel, or else a pull
+    channel (the console) for a contact of its kind, so a demo without providers still works."""
+    found = next_route(routes, tried=(), order=order, channels=channels, unreachable=unreachable)
+    if found is not None:
+        return found
+    for name, channel in channels.items():
+        kind = channel.capabilities.contact_kind
+        if channel.capabilities.pull:
+            for route in routes:
+                if route.kind == kind and not route.opted_out:
+                    return name, route
+    return None
+
+
+def text_for(channel: Channel, text: str, data: Mapping[str, Any] | None) -> str:
+    """The text for this channel: a message written twice (chat and SMS) has both in its data."""
+    texts = (data or {}).get(TEXTS)
+    if not texts:
+        return text
+    return str(texts["sms"] if channel.capabilities.sms else texts["chat"])
 
 
 async def handover(
@@ -74,18 +106,16 @@ async def handover(
         party = Party(name, route.address, row.household_id, route.contact_id)
         key = f"{row.dedup_key or row.id}>{name}"[-120:]
         data = {**(row.data or {}), "tried": tried, "from_message": row.id}
-        queued.append(
-            (
-                party,
-                Outbound(
-                    row.text,
-                    row.kind,
-                    buttons=row.buttons,
-                    priority=row.priority,
-                    dedup_key=key,
-                    data=data,
-                ),
-            )
+        message = Outbound(
+            text_for(channels[name], row.text, row.data),
+            row.kind,
+            buttons=row.buttons,
+            priority=row.priority,
+            dedup_key=key,
+            data=data,
+            source_kind=row.source_kind,
+            source_id=row.source_id,
         )
+        queued.append((party, message))
     await messages.queue(session, queued, now=now)
     return len(queued)

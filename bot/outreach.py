@@ -8,14 +8,12 @@ from dataclasses import replace
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channels.base import Channel
-from bot.channels.console import CONSOLE
-from bot.fallback import next_route
+from bot.fallback import first_route
 from handlers.dialogue.conversations import Turn
 from handlers.router import start_survey
 from storage import reach
 from storage.conversations import ContactRef, contacts_for
 from storage.messages import Outbound
-from storage.models.households import CONTACT_PHONE
 
 
 async def best_contact(
@@ -25,20 +23,16 @@ async def best_contact(
     channels: Mapping[str, Channel],
     order: Sequence[str],
 ) -> tuple[str, ContactRef] | None:
-    """The channel and contact a message to this household should take; the console when no
-    channel is configured for it and it has a phone."""
+    """The channel and contact a message to this household should take (`first_route`)."""
     routes = (await reach.household_routes(session, household_ids=[household_id])).get(
         household_id, []
     )
     unreachable = await reach.unreachable_channels(
         session, contact_ids=[r.contact_id for r in routes]
     )
-    found = next_route(routes, tried=(), order=order, channels=channels, unreachable=unreachable)
+    found = first_route(routes, order=order, channels=channels, unreachable=unreachable)
     if found is None:
-        phones = [r for r in routes if r.kind == CONTACT_PHONE and not r.opted_out]
-        if CONSOLE not in channels or not phones:
-            return None
-        found = (CONSOLE, phones[0])
+        return None
     name, route = found
     refs = (await contacts_for(session, addresses=[route.address], kind=route.kind))[route.address]
     return name, next(r for r in refs if r.contact_id == route.contact_id)

@@ -11,7 +11,7 @@ from messages.render import _
 from messages.text import lower_first
 from scheduler.windows import Windows
 from storage.models.households import BASIS_REGISTER
-from storage.models.messages import CONFIRM, FAILED, QUEUED, REPLY, SENT, SKIPPED, URGENT
+from storage.models.messages import BULK, CONFIRM, FAILED, QUEUED, REPLY, SENT, SKIPPED, URGENT
 from storage.outbox import Claimed, Outcome, outcome
 
 LOOP_LIMIT = 5  # the same text to the same address more often than this ...
@@ -78,6 +78,8 @@ def _hold(row: Claimed, *, now: datetime, windows: Windows, today: Counter[int])
     """Why this row does not go now, or None."""
     if row.opted_out and row.kind != CONFIRM:
         return outcome(row, SKIPPED, last_error=OPTED_OUT)
+    if row.stale:
+        return outcome(row, SKIPPED, last_error=row.stale)
     if row.blocked:  # known unreachable here: straight to the next channel
         return outcome(row, FAILED, last_error=UNREACHABLE, unreachable=row.blocked)
     if row.contact_id is not None and row.basis is None and row.kind not in (REPLY, CONFIRM):
@@ -87,6 +89,8 @@ def _hold(row: Claimed, *, now: datetime, windows: Windows, today: Counter[int])
     later: datetime | None = None
     if windows.quiet(now):
         later = windows.quiet_ends(now)
+    elif row.priority >= BULK and windows.holiday(now):
+        later = windows.after_holidays(now)
     elif row.household_id is not None and today[row.household_id] >= windows.daily_cap:
         later = windows.next_day(now)
     if later is None:

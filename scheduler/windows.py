@@ -1,10 +1,15 @@
-"""When a non-urgent message may go: quiet hours and the daily cap per household. Pure."""
+"""When a non-urgent message may go: quiet hours, the daily cap per household, and public
+holidays (bulk messages wait for the next working day). Pure."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
+
+import holidays
+
+_HOLIDAYS = holidays.country_holidays("VN")  # Tết and the public holidays, years added as asked
 
 
 def _clock(text: str) -> time:
@@ -20,6 +25,7 @@ class Windows:
     quiet_start: time | None = None
     quiet_end: time | None = None
     daily_cap: int = 3
+    holidays: bool = True  # bulk messages wait out Vietnamese public holidays and Tết
 
     @classmethod
     def parse(cls, zone: ZoneInfo, quiet_hours: str, daily_cap: int) -> Windows:
@@ -46,6 +52,17 @@ class Windows:
         if candidate <= local:
             candidate = datetime.combine(local.date() + timedelta(days=1), end, self.zone)
         return candidate
+
+    def holiday(self, now: datetime) -> bool:
+        """Whether `now` falls on a public holiday (local date)."""
+        return self.holidays and now.astimezone(self.zone).date() in _HOLIDAYS
+
+    def after_holidays(self, now: datetime) -> datetime:
+        """The first working day after the holidays `now` falls in, at the end of quiet hours."""
+        day = now.astimezone(self.zone).date() + timedelta(days=1)
+        while day in _HOLIDAYS:
+            day += timedelta(days=1)
+        return datetime.combine(day, self.quiet_end or time(0), self.zone)
 
     def day_start(self, now: datetime) -> datetime:
         """Local midnight of `now`'s day: the daily cap counts from here."""

@@ -50,6 +50,8 @@ class Outbound:
     dedup_key: str | None = None  # a second row with the same key is not queued
     data: dict[str, Any] | None = None
     not_before: datetime | None = None
+    source_kind: str | None = None  # what it is about: a broadcast, an event, an instalment...
+    source_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -144,6 +146,8 @@ async def queue(
                     "dedup_key": m.dedup_key,
                     "data": m.data,
                     "not_before": m.not_before,
+                    "source_kind": m.source_kind,
+                    "source_id": m.source_id,
                 }
                 for party, m in messages
             ],

@@ -7,12 +7,25 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, case, func, or_, select, update
+from sqlalchemy import Table, and_, bindparam, case, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from storage.models import CONTACT_PHONE, Commune, Contact, Household, Message, Unreachable
+from storage.models import (
+    CONTACT_PHONE,
+    Commune,
+    Contact,
+    Conversation,
+    Event,
+    Household,
+    Instalment,
+    Message,
+    Unreachable,
+)
+from storage.models.broadcasts import SOURCE_EVENT, SOURCE_INSTALMENT, SOURCE_ROUND
+from storage.models.events import CANCELLED as EVENT_CANCELLED
 from storage.models.messages import (
+    EVENT_REMINDER,
     FAILED,
     INBOUND,
     OUTBOUND,
@@ -20,11 +33,16 @@ from storage.models.messages import (
     SENDING,
     SENT,
     STATUSES,
+    SURVEY_REMINDER,
 )
+from storage.models.surveys import COMPLETED
 
 _MESSAGES = cast(Table, Message.__table__)
 _UNREACHABLE = cast(Table, Unreachable.__table__)
 LOST_TWICE = "lease expired twice: not sent again"
+PAID = "no longer needed: the instalment has been paid"
+ANSWERED = "no longer needed: the household has answered"
+CALLED_OFF = "no longer needed: the event is cancelled"
 
 
 @dataclass
@@ -51,6 +69,9 @@ class Claimed:
     phone: str | None
     commune_name: str | None
     blocked: str | None = None  # the contact is marked unreachable on this channel: why
+    source_kind: str | None = None
+    source_id: int | None = None
+    stale: str | None = None  # no longer needed (the instalment was paid...): why
 
 
 @dataclass
@@ -282,6 +303,24 @@ def _blocked() -> Any:
     )
 
 
+def _stale() -> Any:
+    """Why a reminder is no longer needed: paid, answered, or its event cancelled."""
+    paid = exists().where(Instalment.id == Message.source_id, Instalment.paid_on.is_not(None))
+    answered = exists().where(
+        Conversation.round_id == Message.source_id,
+        Conversation.household_id == Message.household_id,
+        Conversation.status == COMPLETED,
+    )
+    called_off = exists().where(Event.id == Message.source_id, Event.status == EVENT_CANCELLED)
+    about = Message.source_kind
+    return case(
+        (and_(about == SOURCE_INSTALMENT, paid), PAID),
+        (and_(about == SOURCE_ROUND, Message.kind == SURVEY_REMINDER, answered), ANSWERED),
+        (and_(about == SOURCE_EVENT, Message.kind == EVENT_REMINDER, called_off), CALLED_OFF),
+        else_=None,
+    )
+
+
 async def _rows(session: AsyncSession, ids: Sequence[int]) -> list[Claimed]:
     rows = await session.execute(
         select(
@@ -305,6 +344,9 @@ async def _rows(session: AsyncSession, ids: Sequence[int]) -> list[Claimed]:
             func.coalesce(Contact.phone, _phone_of(Contact)),
             Commune.name,
             _blocked(),
+            Message.source_kind,
+            Message.source_id,
+            _stale(),
         )
         .outerjoin(Contact, Contact.id == Message.contact_id)
         .outerjoin(Household, Household.id == Message.household_id)

@@ -3,6 +3,7 @@ spellings commune lists use for them. Labels are English source strings for the 
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from messages.render import N_, _
@@ -122,6 +123,8 @@ FOLLOWUP_KINDS: dict[str, str] = {
     "escape_poverty": N_("Registered to escape poverty"),
     "support_problem": N_("Support not received or faulty"),
     "feedback": N_("Feedback to answer"),
+    "overdue": N_("Loan instalment overdue"),
+    "no_answer": N_("Did not answer a survey"),
 }
 
 
@@ -136,3 +139,112 @@ def followup_label(kind: str) -> str:
 def priority_label(priority: str) -> str:
     """A follow-up priority as people read it (translated)."""
     return _(PRIORITY_LABELS[priority]) if priority in PRIORITY_LABELS else priority
+
+
+# Loan programmes of the Bank for Social Policies (NHCSXH / VBSP): code -> label (translated on
+# display). LOAN_PROGRAMME_NAMES holds the name VBSP's lists use, which is data, not a message.
+LOAN_PROGRAMMES: dict[str, str] = {
+    "ho_ngheo": N_("Poor household loans"),
+    "can_ngheo": N_("Near-poor household loans"),
+    "moi_thoat_ngheo": N_("Loans to households newly out of poverty"),
+    "giai_quyet_viec_lam": N_("Job creation loans"),
+    "nuoc_sach": N_("Rural clean water and sanitation loans"),
+    "sxkd_vung_kk": N_("Production and business loans in difficult areas"),
+    "hssv": N_("Student loans"),
+    "nha_o": N_("Housing loans"),
+    "khac": N_("Other loans"),
+}
+LOAN_PROGRAMME_NAMES: dict[str, str] = {
+    "ho_ngheo": "Hộ nghèo",
+    "can_ngheo": "Hộ cận nghèo",
+    "moi_thoat_ngheo": "Hộ mới thoát nghèo",
+    "giai_quyet_viec_lam": "Giải quyết việc làm",
+    "nuoc_sach": "Nước sạch và vệ sinh môi trường nông thôn",
+    "sxkd_vung_kk": "Sản xuất kinh doanh vùng khó khăn",
+    "hssv": "Học sinh sinh viên",
+    "nha_o": "Nhà ở xã hội",
+    "khac": "Khác",
+}
+# Other ways VBSP lists and clerks write them ("Cho vay ..." and "Chương trình ..." are dropped
+# before matching, so they need not be listed).
+_PROGRAMME_SPELLINGS: dict[str, tuple[str, ...]] = {
+    "ho_ngheo": ("ngheo", "HN", "vay hộ nghèo"),
+    "can_ngheo": ("cận nghèo", "HCN", "vay hộ cận nghèo"),
+    "moi_thoat_ngheo": ("mới thoát nghèo", "hộ thoát nghèo", "thoát nghèo", "HMTN", "HTN"),
+    "giai_quyet_viec_lam": (
+        "GQVL",
+        "việc làm",
+        "tạo việc làm",
+        "hỗ trợ tạo việc làm, duy trì và mở rộng việc làm",
+        "hỗ trợ tạo việc làm",
+        "giải quyết việc làm, duy trì và mở rộng việc làm",
+    ),
+    "nuoc_sach": (
+        "nước sạch",
+        "nước sạch và VSMT",
+        "nước sạch VSMT",
+        "nước sạch và vệ sinh môi trường",
+        "nước sạch vệ sinh môi trường nông thôn",
+        "NS&VSMT",
+        "NS&VSMTNT",
+        "NSVSMT",
+        "NSVSMTNT",
+    ),
+    "sxkd_vung_kk": (
+        "SXKD vùng KK",
+        "SXKD vùng khó khăn",
+        "SXKD tại vùng khó khăn",
+        "sản xuất kinh doanh tại vùng khó khăn",
+        "hộ gia đình sản xuất kinh doanh tại vùng khó khăn",
+        "hộ SXKD vùng khó khăn",
+        "vùng khó khăn",
+        "HSXKD VKK",
+    ),
+    "hssv": ("HS SV", "HS-SV", "học sinh, sinh viên", "HSSV có hoàn cảnh khó khăn"),
+    "nha_o": (
+        "nhà ở",
+        "NOXH",
+        "nhà ở hộ nghèo",
+        "hộ nghèo về nhà ở",
+        "nhà ở theo Quyết định 167",
+        "nhà ở xã hội theo Nghị định 100",
+    ),
+    "khac": ("chương trình khác",),
+}
+_PROGRAMME_PREFIXES = ("chuong trinh ", "cho vay ", "ct ")
+_NOT_ALNUM = re.compile(r"[^a-z0-9]+")
+
+
+def _programme_key(text: str) -> str:
+    """A name's matching key: folded, punctuation as spaces, "Chương trình cho vay" dropped."""
+    key = _NOT_ALNUM.sub(" ", fold(text)).strip()
+    for prefix in _PROGRAMME_PREFIXES:
+        if key.startswith(prefix) and key != prefix.strip():
+            key = key.removeprefix(prefix)
+    return key
+
+
+def _programme_spellings() -> dict[str, str]:
+    spellings: dict[str, str] = {}
+    for code, label in LOAN_PROGRAMMES.items():
+        names = (code, label, LOAN_PROGRAMME_NAMES[code], *_PROGRAMME_SPELLINGS[code])
+        for name in names:
+            spellings[_programme_key(name)] = code
+            spellings[_programme_key(name).replace(" ", "")] = code
+    return spellings
+
+
+LOAN_PROGRAMME_SPELLINGS = _programme_spellings()
+
+
+def programme_code(text: str) -> str | None:
+    """The programme code for how a VBSP list writes it ("Cho vay hộ nghèo", "GQVL"), or None."""
+    key = _programme_key(text)
+    if not key:
+        return None
+    return LOAN_PROGRAMME_SPELLINGS.get(key) or LOAN_PROGRAMME_SPELLINGS.get(key.replace(" ", ""))
+
+
+def programme_label(code: str) -> str:
+    """A loan programme as people read it (translated); an unknown code as itself."""
+    return _(LOAN_PROGRAMMES[code]) if code in LOAN_PROGRAMMES else code

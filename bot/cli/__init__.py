@@ -11,6 +11,7 @@ from bot.cli import (  # noqa: F401  (they register commands)
     messages,
     registrations,
     registry,
+    scheduler,
     service,
     staff,
     surveys,

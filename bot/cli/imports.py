@@ -1,9 +1,11 @@
-"""`loa import areas|households`: spreadsheets into the store, with a report."""
+"""`loa import areas|households|loans|repayments`: spreadsheets into the store, with a report."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Protocol
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -14,14 +16,38 @@ from bot.cli import common
 from bot.cli.common import app, cli_actor, err, out, with_store
 from bot.config import get_settings
 from messages.render import _, number
+from storage.audit import Actor
 from storage.importers.areas import import_areas
 from storage.importers.households import import_households
+from storage.importers.loans import import_loans, import_repayments
 from storage.importers.report import ImportReport
 
 imports = typer.Typer(help=_("Import spreadsheets (.xlsx or .csv)."), no_args_is_help=True)
 app.add_typer(imports, name="import")
 SHOW_VILLAGES = 20
 DryRun = Annotated[bool, typer.Option("--dry-run", help=_("Check and count; change nothing."))]
+SkipInvalid = Annotated[
+    bool,
+    typer.Option("--skip-invalid", help=_("Import the valid rows even when some are rejected.")),
+]
+Phase = Callable[[str, int, int | None], None]
+
+
+class RowImporter(Protocol):
+    """The shape of import_households, import_loans and import_repayments."""
+
+    async def __call__(
+        self,
+        session: AsyncSession,
+        path: Path,
+        *,
+        actor: Actor,
+        now: datetime,
+        today: date,
+        dry_run: bool = False,
+        skip_invalid: bool = False,
+        progress: Phase | None = None,
+    ) -> ImportReport: ...
 
 
 def _summary(report: ImportReport, labels: list[tuple[str, str]]) -> None:
@@ -78,18 +104,10 @@ def areas_command(file: Path, dry_run: DryRun = False) -> None:
     _close(report, dry_run=dry_run, skip_invalid=False)
 
 
-@imports.command("households")
-def households_command(
-    file: Path,
-    dry_run: DryRun = False,
-    skip_invalid: Annotated[
-        bool,
-        typer.Option(
-            "--skip-invalid", help=_("Import the valid rows even when some are rejected.")
-        ),
-    ] = False,
-) -> None:
-    """Import a commune's household list."""
+def _run_with_progress(
+    importer: RowImporter, file: Path, *, dry_run: bool, skip_invalid: bool
+) -> ImportReport:
+    """Run one row importer in the store, with a progress bar on a terminal."""
     zone = get_settings().zone
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> ImportReport:
@@ -110,7 +128,7 @@ def households_command(
 
             async with sessions() as session:
                 now = common.clock.now()
-                return await import_households(
+                return await importer(
                     session,
                     file,
                     actor=cli_actor(f"import:{file.name}"),
@@ -121,7 +139,15 @@ def households_command(
                     progress=tick,
                 )
 
-    report = with_store(work)
+    return with_store(work)
+
+
+@imports.command("households")
+def households_command(
+    file: Path, dry_run: DryRun = False, skip_invalid: SkipInvalid = False
+) -> None:
+    """Import a commune's household list."""
+    report = _run_with_progress(import_households, file, dry_run=dry_run, skip_invalid=skip_invalid)
     report.counts["rejected"] = report.rejected_rows
     report.counts["dropped_phones"] = len(report.dropped)
     report.counts["new_villages"] = len(report.new_villages)
@@ -144,4 +170,46 @@ def households_command(
         if rest > 0:
             shown += "; " + _("and {n} more").format(n=number(rest))
         out.print(_("New villages: {names}").format(names=shown))
+    _close(report, dry_run=dry_run, skip_invalid=skip_invalid)
+
+
+@imports.command("loans")
+def loans_command(file: Path, dry_run: DryRun = False, skip_invalid: SkipInvalid = False) -> None:
+    """Import a VBSP loan list: one row per instalment (instalments missing from the file are
+    kept)."""
+    report = _run_with_progress(import_loans, file, dry_run=dry_run, skip_invalid=skip_invalid)
+    report.counts["rejected"] = report.rejected_rows
+    _summary(
+        report,
+        [
+            ("rows", _("Rows read")),
+            ("loans_created", _("Loans created")),
+            ("loans_updated", _("Loans updated")),
+            ("loans_unchanged", _("Loans unchanged")),
+            ("instalments_created", _("Instalments created")),
+            ("instalments_updated", _("Instalments updated")),
+            ("instalments_unchanged", _("Instalments unchanged")),
+            ("rejected", _("Rows rejected")),
+        ],
+    )
+    _close(report, dry_run=dry_run, skip_invalid=skip_invalid)
+
+
+@imports.command("repayments")
+def repayments_command(
+    file: Path, dry_run: DryRun = False, skip_invalid: SkipInvalid = False
+) -> None:
+    """Import a VBSP repayment list: each row marks an instalment paid."""
+    report = _run_with_progress(import_repayments, file, dry_run=dry_run, skip_invalid=skip_invalid)
+    report.counts["rejected"] = report.rejected_rows
+    _summary(
+        report,
+        [
+            ("rows", _("Rows read")),
+            ("paid", _("Instalments marked paid")),
+            ("corrected", _("Payments corrected")),
+            ("unchanged", _("Payments already recorded")),
+            ("rejected", _("Rows rejected")),
+        ],
+    )
     _close(report, dry_run=dry_run, skip_invalid=skip_invalid)

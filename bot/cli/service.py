@@ -10,9 +10,10 @@ import typer
 import uvicorn
 
 from bot.app import create_app
+from bot.cli import common
 from bot.cli.common import app, fail, out
 from bot.config import get_settings
-from bot.demodata import write_areas, write_households
+from bot.demodata import write_areas, write_households, write_loans
 from messages.render import _, number
 from storage.migrate import upgrade_url
 
@@ -35,13 +36,13 @@ def run(
         bool, typer.Option(help=_("Fetch Telegram updates instead of a webhook (no public HTTPS)"))
     ] = False,
 ) -> None:
-    """Start the service: web pages, webhooks, the sender (and later the scheduler)."""
+    """Start the service: web pages, webhooks, the sender and the scheduler."""
     settings = get_settings()
     asyncio.run(upgrade_url(settings.database_url))
     out.print(
         _("Loa is running on http://{host}:{port} (Ctrl+C stops it).").format(host=host, port=port)
     )
-    service = create_app(settings, sender=True, polling=telegram_polling)
+    service = create_app(settings, sender=True, scheduler=True, polling=telegram_polling)
     uvicorn.run(service, host=host, port=port, log_level="info")
 
 
@@ -57,6 +58,13 @@ def demo_data(
         typer.Option("--areas-out", help=_("Also write the matching areas file (.xlsx or .csv)")),
     ] = None,
     seed: Annotated[int, typer.Option(help=_("Seed, for the same data every time"))] = 0,
+    loans_out: Annotated[
+        Path | None,
+        typer.Option(
+            "--loans-out",
+            help=_("Also write a VBSP loan list for some of the households (.xlsx or .csv)"),
+        ),
+    ] = None,
 ) -> None:
     """Write a realistic, made-up commune household list for demos, tests and benchmarks."""
     try:
@@ -65,6 +73,12 @@ def demo_data(
             areas_out.parent.mkdir(parents=True, exist_ok=True)
             write_areas(areas_out, communes=communes, seed=seed)
         summary = write_households(out_file, households=households, communes=communes, seed=seed)
+        if loans_out:
+            loans_out.parent.mkdir(parents=True, exist_ok=True)
+            today = common.clock.now().astimezone(get_settings().zone).date()
+            loans = write_loans(
+                loans_out, households=households, communes=communes, seed=seed, today=today
+            )
     except ValueError:
         fail(_("Use a file name ending in .xlsx or .csv."))
     out.print(
@@ -72,3 +86,9 @@ def demo_data(
             n=number(summary.rows), c=summary.communes, path=out_file
         )
     )
+    if loans_out:
+        out.print(
+            _("Wrote {n} instalments of {loans} loans to {path}.").format(
+                n=number(loans.rows), loans=number(loans.loans), path=loans_out
+            )
+        )

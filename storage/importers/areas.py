@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from collections.abc import Collection
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -29,9 +31,22 @@ FIELDS = {
     "commune_name": "Tên xã",
     "old_codes": "Mã xã cũ",
     "old_names": "Tên xã cũ",
+    "transaction_day": "Ngày giao dịch NHCSXH",
+    "transaction_place": "Điểm giao dịch",
 }
-ALIASES = {header_key(title): name for name, title in FIELDS.items()}
+_EXTRA_TITLES = {
+    "transaction_day": ["Ngày giao dịch", "Ngày giao dịch VBSP", "Ngày giao dịch tại xã"],
+    "transaction_place": ["Điểm giao dịch xã", "Điểm giao dịch NHCSXH", "Nơi giao dịch"],
+}
+ALIASES = {header_key(title): name for name, title in FIELDS.items()} | {
+    header_key(t): name for name, titles in _EXTRA_TITLES.items() for t in titles
+}
 REQUIRED = ["province_code", "province_name", "commune_code", "commune_name"]
+# Optional commune columns: a file without the column leaves the stored value alone; with
+# the column, an empty cell clears it.
+TRANSACTION_FIELDS = ("transaction_day", "transaction_place")
+PLACE_LIMIT = 200
+_DAY_WORDS = re.compile(r"^(?:ngay\s*)?(\d{1,2})(?:\s*thang)?$")  # folded: ngay 15 (hang) thang
 
 
 @dataclass(slots=True)
@@ -43,6 +58,7 @@ class AreaRow:
     district: tuple[str, str] | None
     commune: tuple[str, str]
     old: list[tuple[str | None, str | None]]
+    transaction: dict[str, int | str | None] = field(default_factory=dict)  # columns present
 
 
 def _old_units(row: int, codes: str, names: str) -> list[tuple[str | None, str | None]]:
@@ -57,7 +73,49 @@ def _old_units(row: int, codes: str, names: str) -> list[tuple[str | None, str |
     ]
 
 
-def _parse(number: int, values: dict[str, Cell], report: ImportReport) -> AreaRow | None:
+def transaction_day(cell: Cell) -> int | None:
+    """VBSP's day of the month at the commune: 15, "15", "ngày 15 hằng tháng"; None if empty."""
+    value = cells.text(cell)
+    if not value:
+        return None
+    match = _DAY_WORDS.match(fold(value).replace("hang thang", "thang"))
+    if not match or not 1 <= int(match[1]) <= 31:
+        raise cells.CellError(
+            _("The transaction day is a day of the month: write a whole number from 1 to 31.")
+        )
+    return int(match[1])
+
+
+def transaction_place(cell: Cell) -> str | None:
+    """The commune's transaction point (điểm giao dịch); None if empty."""
+    value = cells.text(cell)
+    if len(value) > PLACE_LIMIT:
+        raise cells.CellError(_("This text is longer than {n} characters.").format(n=PLACE_LIMIT))
+    return value or None
+
+
+def _transaction(
+    number: int, values: dict[str, Cell], present: Collection[str], report: ImportReport
+) -> dict[str, int | str | None] | None:
+    """The transaction day and place the row sets (only columns the file has); None if bad."""
+    found: dict[str, int | str | None] = {}
+    parsers = {"transaction_day": transaction_day, "transaction_place": transaction_place}
+    for name in TRANSACTION_FIELDS:
+        if name not in present:
+            continue
+        try:
+            found[name] = parsers[name](values.get(name))
+        except cells.CellError as exc:
+            report.rejects.append(
+                Problem(number, FIELDS[name], cells.text(values.get(name)), str(exc))
+            )
+            return None
+    return found
+
+
+def _parse(
+    number: int, values: dict[str, Cell], report: ImportReport, present: Collection[str] = ()
+) -> AreaRow | None:
     got = {field: cells.text(values.get(field)) for field in FIELDS}
     missing = [FIELDS[f] for f in REQUIRED if not got[f]]
     for title in missing:
@@ -70,7 +128,8 @@ def _parse(number: int, values: dict[str, Cell], report: ImportReport) -> AreaRo
     except cells.CellError as exc:
         report.rejects.append(Problem(number, FIELDS["old_codes"], got["old_codes"], str(exc)))
         return None
-    if missing:
+    transaction = _transaction(number, values, present, report)
+    if missing or transaction is None:
         return None
     return AreaRow(
         number,
@@ -78,6 +137,7 @@ def _parse(number: int, values: dict[str, Cell], report: ImportReport) -> AreaRo
         district,
         (got["commune_code"], got["commune_name"]),
         old,
+        transaction,
     )
 
 
@@ -98,7 +158,7 @@ def read_area_rows(path: Path, report: ImportReport) -> list[AreaRow]:
         if is_blank(raw):
             continue
         values = {field: raw[i] for i, field in header.columns.items() if i < len(raw)}
-        area = _parse(number, values, report)
+        area = _parse(number, values, report, set(header.titles))
         if area is None:
             continue
         code = area.commune[0]
@@ -228,6 +288,7 @@ async def apply_areas(
                 "name_key": fold(commune_name),
                 "province_code": province_code,
                 "district_code": district_code,
+                **area.transaction,
             },
             actor=actor,
             now=now,
