@@ -26,7 +26,7 @@ from storage.models.messages import (
     SURVEY,
     URGENT,
 )
-from storage.outbox import Claimed
+from storage.outbox import PAID, Claimed
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 WINDOWS = Windows.parse(VN, "21:00-07:00", 3)
@@ -394,3 +394,33 @@ def test_introduction_without_a_commune_name() -> None:
     text = decide([row(basis=BASIS_REGISTER, commune_name=None)]).send[0].text
     assert text.startswith(introduction(None))
     assert introduction(None) != introduction("Xã An Hiệp")
+
+
+# --- holidays and stale rows --------------------------------------------------------------
+
+CULTURE_DAY = local(24, 9)  # Vietnam Cultural Day, a public holiday from 2026
+
+
+def test_holidays_and_the_next_working_day() -> None:
+    assert WINDOWS.holiday(CULTURE_DAY)
+    assert not WINDOWS.holiday(local(23, 9))
+    assert WINDOWS.after_holidays(CULTURE_DAY) == local(25, 7)
+    tet = datetime(2027, 2, 6, 9, tzinfo=VN)  # the first day of the Year of the Goat
+    assert WINDOWS.holiday(tet)
+    assert WINDOWS.after_holidays(tet) == datetime(2027, 2, 11, 7, tzinfo=VN)
+    assert not Windows(VN, holidays=False).holiday(CULTURE_DAY)
+
+
+def test_bulk_waits_out_a_holiday_and_the_rest_goes() -> None:
+    decided = decide(
+        [row(1, priority=BULK), row(2, priority=NORMAL), row(3, priority=URGENT, kind=REPLY)],
+        now=CULTURE_DAY,
+    )
+    assert [r.id for r in decided.send] == [2, 3]
+    assert [(o.id, o.status, o.not_before) for o in decided.done] == [(1, QUEUED, local(25, 7))]
+
+
+def test_a_stale_row_is_skipped_with_its_reason() -> None:
+    decided = decide([row(1, stale=PAID), row(2)])
+    assert [r.id for r in decided.send] == [2]
+    assert [(o.status, o.last_error) for o in decided.done] == [(SKIPPED, PAID)]
