@@ -136,7 +136,7 @@ def parse(text: str) -> Audience:
             raise AudienceError(_("“all” must stand alone; remove it or remove the other terms."))
         if word.lower().startswith(ANSWER_PREFIX):
             term = _answer_term(word)
-            _once(answers, (term.form_id, term.question), term, f"{term.form_id}.{term.question}")
+            _once(answers, (term.form_id, term.question), term, str(term).partition("=")[0])
         else:
             key, value = _term(word)
             _once(found, KEYS[key].field, value, key)
@@ -155,7 +155,10 @@ def _split(word: str) -> tuple[str, list[str]]:
     key, sep, rest = word.partition("=")
     values = rest.split(",")
     if not sep or not key or not all(values):
-        message = _("Cannot read “{term}”; write key=value, several values separated by commas.")
+        message = _(
+            "Cannot read “{term}”; write key=value, several values separated by commas, "
+            "for example category=poor,near_poor."
+        )
         raise AudienceError(message.format(term=word))
     return key, values
 
