@@ -14,11 +14,11 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers import registration
+from handlers import events, registration
 from handlers.dialogue import conversations
 from handlers.dialogue.answers import clean
 from handlers.dialogue.conversations import Batch, StartRefused, Turn
-from handlers.incoming import FOLLOW, PHONE, START, TEXT, UNFOLLOW, Incoming
+from handlers.incoming import FOLLOW, PHONE, START, TAP, TEXT, UNFOLLOW, Incoming
 from handlers.keywords import HELP, STOP, YES, answer, keyword
 from handlers.keywords import START as START_WORD
 from messages.render import _
@@ -134,6 +134,10 @@ async def _one(
     row = next((active[c.contact_id] for c in refs if c.contact_id in active), None)
     contact = next((c for c in refs if row and c.contact_id == row.contact_id), refs[0])
     party = Party(incoming.channel, incoming.address, contact.household_id, contact.contact_id)
+    if row is None and incoming.event in (TEXT, TAP):
+        answered = await _event_reply(session, incoming, refs, work, turn, policy)
+        if answered is not None:
+            return answered
     special = await _special(session, incoming, refs, contact, row, turn, policy)
     if special is not None:
         if row is not None and special.stopped:
@@ -151,6 +155,29 @@ async def _one(
     if row.status != ACTIVE:
         del active[row.contact_id]
     return _exchange(work, party, incoming, ANSWER, sent)
+
+
+async def _event_reply(
+    session: AsyncSession,
+    incoming: Incoming,
+    refs: list[store.ContactRef],
+    work: Batch,
+    turn: Turn,
+    policy: Policy,
+) -> list[Outbound] | None:
+    """A reply to an event's notice ("1" registers); None, and on as before, if it is not."""
+    found = await events.reply(
+        session,
+        text=clean(incoming.text),
+        refs=refs,
+        channel=incoming.channel,
+        turn=turn,
+        help_contact=policy.help_contact,
+    )
+    if found is None:
+        return None
+    party = Party(incoming.channel, incoming.address, found.household_id, found.contact_id)
+    return _exchange(work, party, incoming, events.EVENT_REPLY, found.replies)
 
 
 @dataclass

@@ -35,13 +35,17 @@ def names(template: str) -> list[str]:
         if name is None:
             continue
         if not name or not name.isidentifier() or spec or conversion:
-            raise PlaceholderError(
-                _(
-                    "The placeholder {{{name}}} is not written right: use a name such as {{ho_ten}}."
-                ).format(name=name + (f":{spec}" if spec else ""))
-            )
+            raise _badly_written(name + (f":{spec}" if spec else ""))
         found.append(name)
     return found
+
+
+def _badly_written(name: str) -> PlaceholderError:
+    return PlaceholderError(
+        _("The placeholder {{{name}}} is not written right: use a name such as {{ho_ten}}.").format(
+            name=name
+        )
+    )
 
 
 def check(template: str, allowed: Iterable[str]) -> None:

@@ -68,7 +68,10 @@ async def expire_conversations(ctx: Context) -> list[Line]:
 
 def passes() -> list[Pass]:
     """Every pass, in the order a tick runs them."""
-    return [expire_conversations]
+    # Imported here: the passes import Context and Line from this module.
+    from scheduler import broadcasts, events, loans, rounds
+
+    return [expire_conversations, broadcasts.run, events.run, loans.run, rounds.run]
 
 
 async def tick(ctx: Context) -> list[Line]:

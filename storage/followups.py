@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import FollowUp, Household, Village
@@ -27,6 +29,7 @@ class NewFollowUp:
     survey_id: int | None = None
     conversation_id: int | None = None
     question: str | None = None
+    dedup_key: str | None = None  # a second item with the same key is not opened
 
 
 @dataclass(frozen=True)
@@ -48,10 +51,11 @@ class FollowUpLine:
 async def open_followups(
     session: AsyncSession, items: Sequence[NewFollowUp], *, now: datetime
 ) -> None:
-    """Open follow-up items, status `open`."""
+    """Open follow-up items, status `open`; one whose de-duplication key exists is left out."""
     if items:
+        upsert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
         await session.execute(
-            insert(_FOLLOWUPS),
+            upsert(_FOLLOWUPS).on_conflict_do_nothing(index_elements=["dedup_key"]),
             [
                 {
                     "household_id": item.household_id,
@@ -62,6 +66,7 @@ async def open_followups(
                     "survey_id": item.survey_id,
                     "conversation_id": item.conversation_id,
                     "question": item.question,
+                    "dedup_key": item.dedup_key,
                     "created_at": now,
                     "updated_at": now,
                 }

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from bot.cli import (  # noqa: F401  (they register commands)
+    broadcasts,
     channels,
     chat,
     codes,
+    event_lists,
+    events,
     followups,
     imports,
     messages,
     registrations,
     registry,
+    relays,
     scheduler,
     service,
     staff,

@@ -22,14 +22,18 @@ from bot.cli.common import (
     unreachable,
     with_store,
 )
-from bot.config import get_settings
+from bot.cli.scheduler import parse_moment
+from bot.config import Settings, get_settings
 from bot.inbox import order
 from bot.outreach import start_for
 from handlers.dialogue.conversations import Turn
 from handlers.dialogue.form import ASKED, Form
 from handlers.dialogue.xlsform import FormError, load_form, save_form
-from messages.render import _, number
+from messages.render import _, moment, number
+from scheduler import rounds
+from scheduler.delivery import Routing, Tally
 from storage import surveys as store
+from storage.audiences import AudienceError
 from storage.conversations import expire_idle
 from storage.exports.results import FIXED, result_rows
 from storage.exports.tables import write_table
@@ -140,8 +144,34 @@ def _latest_form(form_id: str) -> Form:
 @survey.command("start")
 def start_command(
     form_id: str,
-    household: Annotated[str, typer.Option(help=_("Household code"))],
+    household: Annotated[str | None, typer.Option(help=_("Household code"))] = None,
+    audience: Annotated[
+        str | None, typer.Option(help=_("Who to ask, e.g. commune=29002 category=poor"))
+    ] = None,
+    deadline: Annotated[
+        str | None, typer.Option(help=_("When answers close (ISO), e.g. 2026-12-05T17:00"))
+    ] = None,
+    title: Annotated[str | None, typer.Option(help=_("The round's title"))] = None,
+    reminders: Annotated[
+        int, typer.Option(help=_("Reminders to households that have not answered (0-2)"))
+    ] = 2,
+    yes: Annotated[bool, typer.Option("--yes", help=_("Open the round, not just count"))] = False,
 ) -> None:
+    """Ask a survey: one household now (--household), or an audience until a deadline."""
+    if (household is None) == (audience is None):
+        fail(_("Give either --household CODE or --audience QUERY."))
+    if household is not None:
+        if deadline is not None or title is not None or reminders != 2 or yes:
+            fail(_("--deadline, --title, --reminders and --yes go with --audience."))
+        _start_household(form_id, household)
+        return
+    assert audience is not None
+    if deadline is None:
+        fail(_("A round for an audience needs a deadline, e.g. --deadline 2026-12-05T17:00."))
+    _start_round(form_id, audience, deadline, title, reminders, yes=yes)
+
+
+def _start_household(form_id: str, household: str) -> None:
     """Send a survey's first question to a household, on its most preferred channel."""
     settings = get_settings()
 
@@ -169,6 +199,87 @@ def start_command(
     out.print(_("Queued for {phone}:").format(phone=address))
     for message in sent:
         out.print(message.text)
+
+
+def _start_round(
+    form_id: str, audience: str, deadline: str, title: str | None, reminders: int, *, yes: bool
+) -> None:
+    """Count where a round's first questions would go; with YES open it and ask at once."""
+    settings = get_settings()
+    now, until = common.clock.now(), parse_moment(deadline, settings)
+
+    async def work(
+        sessions: async_sessionmaker[AsyncSession],
+    ) -> tuple[rounds.Plan, Tally, tuple[int, rounds.Progress] | None]:
+        async with opened(settings, sessions, common.clock) as channels:
+            routing = Routing(channels, order(settings))
+            async with sessions() as session, session.begin():
+                planned = await rounds.plan(
+                    session,
+                    form_id=form_id,
+                    audience=audience,
+                    deadline=until,
+                    reminders=reminders,
+                    title=title,
+                    now=now,
+                    zone=settings.zone,
+                )
+                tally = await rounds.preview(
+                    session, planned, routing=routing, now=now, zone=settings.zone
+                )
+                if not yes:
+                    return planned, tally, None
+                one = await rounds.open_round(session, planned, actor=cli_actor(), now=now)
+            progress = rounds.Progress()
+            await rounds.start_round(
+                sessions, one, routing=routing, now=now, zone=settings.zone, into=progress
+            )
+            return planned, tally, (one.id, progress)
+
+    try:
+        planned, tally, started = with_store(work)
+    except (rounds.RoundError, AudienceError) as error:
+        fail(str(error))
+    _print_plan(planned, tally, settings)
+    if started is None:
+        out.print(_("Nothing was stored; add --yes to open the round."))
+        return
+    round_id, progress = started
+    said = _(
+        "Round {id} opened: {questions} first questions queued, {relayed} households on the "
+        "relay list, {busy} answering another survey (the scheduler asks them later)."
+    )
+    out.print(
+        said.format(
+            id=round_id,
+            questions=number(progress.questions),
+            relayed=number(progress.relayed),
+            busy=number(progress.busy),
+        )
+    )
+
+
+def _print_plan(planned: rounds.Plan, tally: Tally, settings: Settings) -> None:
+    """Who a round asks, and on which channel."""
+    head = _("Survey {form_id} “{title}” for {audience}, answers close at {deadline}:")
+    deadline = moment(planned.deadline, settings.zone)
+    out.print(
+        head.format(
+            form_id=planned.form_id,
+            title=planned.title,
+            audience=planned.audience,
+            deadline=deadline,
+        )
+    )
+    out.print("  " + _("Households: {n}").format(n=number(tally.households)))
+    for name, count in sorted(tally.channels.items()):
+        out.print("  " + _("On {channel}: {n}").format(channel=name, n=number(count)))
+    out.print(
+        "  " + _("On the relay list (no channel reaches them): {n}").format(n=number(tally.relayed))
+    )
+    out.print("  " + _("Opted out (not asked): {n}").format(n=number(tally.opted_out)))
+    reminders = _("Reminders to those who have not answered: at most {n}, {hours} hours apart.")
+    out.print("  " + reminders.format(n=planned.reminders, hours=settings.survey_reminder_hours))
 
 
 @survey.command("expire")

@@ -13,11 +13,12 @@ import sys
 from collections.abc import Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
+from operator import itemgetter
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import Generic, NamedTuple, TypeVar
 
 from messages.phones import InvalidPhone, normalize_phone, split_phones
-from messages.render import _
+from messages.render import _, number
 from messages.text import fold
 from storage.importers import cells
 from storage.importers.errors import Problem
@@ -214,6 +215,22 @@ def _short_text(cell: Cell) -> str | None:
     return sys.intern(value) if value else None
 
 
+class _Loan(NamedTuple):
+    """The cells every instalment row of a loan repeats, checked."""
+
+    household: str
+    programme: str
+    amount: int
+    disbursed_on: date
+    group_name: str | None
+    group_head_phone: str | None
+
+
+_loan_cells = itemgetter(
+    "household", "programme", "amount", "disbursed_on", "group_name", "group_head_phone"
+)
+
+
 @dataclass(slots=True)
 class LoanRow:
     """One checked instalment line of a loan list."""
@@ -223,11 +240,11 @@ class LoanRow:
     programme: str
     amount: int
     disbursed_on: date
+    group_name: str | None
+    group_head_phone: str | None
     due_on: date
     principal: int
     interest: int
-    group_name: str | None
-    group_head_phone: str | None
 
     @property
     def loan_key(self) -> tuple[str, str, date]:
@@ -255,6 +272,7 @@ class _Checker:
     def __init__(self, report: ImportReport, today: date) -> None:
         self.report = report
         self.today = today
+        self.present: frozenset[str] = frozenset()  # the fields the file has a column for
         self.programme = Memo(_programme)
         self.past_day = Memo(lambda c: cells.day(c, today=today))
         self.any_day = Memo(lambda c: cells.day(c, today=date.max))
@@ -269,20 +287,25 @@ class _Checker:
         self, row: int, values: dict[str, Cell], field: str, parse: Callable[[Cell], T]
     ) -> T | None:
         """The parsed cell, or None (and a rejection) when it does not fit."""
+        cell = values.get(field)
         try:
-            return parse(values.get(field))
+            return parse(cell)
         except cells.CellError as exc:
-            self.reject(row, field, values.get(field), str(exc))
+            self.reject(row, field, cell, str(exc))
             return None
 
     def required(
         self, row: int, values: dict[str, Cell], field: str, parse: Callable[[Cell], T | None]
     ) -> T | None:
-        """Like get(), and an empty cell is refused."""
-        value = self.get(row, values, field, parse)
+        """Like get(), and an empty cell is refused (the parsers give None or "" for one)."""
+        cell = values.get(field)
+        try:
+            value = parse(cell)
+        except cells.CellError as exc:
+            self.reject(row, field, cell, str(exc))
+            return None
         if value is None or value == "":
-            if not cells.text(values.get(field)):
-                self.reject(row, field, "", _("This column is required."))
+            self.reject(row, field, "", _("This column is required."))
             return None
         return value
 
@@ -296,48 +319,56 @@ class LoanRowChecker(_Checker):
         super().__init__(report, today)
         self.phone = Memo(_phone)
         self.text = Memo(_short_text)
+        # The loan's cells repeat on each of its instalment rows: checked once per loan.
+        self.loans: dict[tuple[Cell, ...], _Loan] = {}
 
-    def check(self, row: int, values: dict[str, Cell]) -> LoanRow | None:
-        """The row as an instalment of a loan, or None when any value was rejected."""
+    def _loan(self, row: int, values: dict[str, Cell]) -> _Loan | None:
+        """The loan's own cells, checked (and remembered when good)."""
+        raw = _loan_cells(values)
+        known = self.loans.get(raw)
+        if known is not None:
+            return known
         before = len(self.report.rejects)
         household = self.required(row, values, "household", cells.text)
         programme = self.required(row, values, "programme", self.programme)
         amount = self.required(row, values, "amount", self.positive)
         disbursed = self.required(row, values, "disbursed_on", self.past_day)
+        group = self.get(row, values, "group_name", self.text)
+        phone = self.get(row, values, "group_head_phone", self.phone)
+        if len(self.report.rejects) > before:
+            return None
+        if not (household and programme and amount and disbursed):
+            return None
+        loan = _Loan(sys.intern(household), programme, amount, disbursed, group, phone)
+        if len(self.loans) < _MEMO_LIMIT:
+            self.loans[raw] = loan
+        return loan
+
+    def check(self, row: int, values: dict[str, Cell]) -> LoanRow | None:
+        """The row as an instalment of a loan, or None when any value was rejected."""
+        before = len(self.report.rejects)
+        loan = self._loan(row, values)
         due = self.required(row, values, "due_on", self.any_day)
         principal = self.required(row, values, "principal", self.amount)
         interest = self.required(row, values, "interest", self.amount)
-        group = self.get(row, values, "group_name", self.text)
-        phone = self.get(row, values, "group_head_phone", self.phone)
-        if disbursed is not None and due is not None and due <= disbursed:
+        if loan is not None and due is not None and due <= loan.disbursed_on:
             self.reject(
                 row,
                 "due_on",
                 values.get("due_on"),
                 _("The due date must come after the disbursement date ({day}).").format(
-                    day=f"{disbursed:%d/%m/%Y}"
+                    day=f"{loan.disbursed_on:%d/%m/%Y}"
                 ),
             )
         if principal == 0 and interest == 0:
             self.reject(
                 row, "principal", values.get("principal"), _("Principal and interest are both 0.")
             )
-        if len(self.report.rejects) > before or principal is None or interest is None:
+        if len(self.report.rejects) > before or loan is None or due is None:
             return None
-        if not (household and programme and amount and disbursed and due):
+        if principal is None or interest is None:
             return None
-        return LoanRow(
-            row=row,
-            household=sys.intern(household),
-            programme=programme,
-            amount=amount,
-            disbursed_on=disbursed,
-            due_on=due,
-            principal=principal,
-            interest=interest,
-            group_name=group,
-            group_head_phone=phone,
-        )
+        return LoanRow(row, *loan, due_on=due, principal=principal, interest=interest)
 
 
 class RepaymentRowChecker(_Checker):
@@ -363,7 +394,7 @@ class RepaymentRowChecker(_Checker):
 def _data_rows(
     path: Path,
     rows: Iterator[list[Cell]],
-    report: ImportReport,
+    checker: _Checker,
     *,
     aliases: Mapping[str, str],
     titles: Mapping[str, str],
@@ -378,18 +409,27 @@ def _data_rows(
         required=[{field} for field in required],
         required_titles=", ".join(titles[field] for field in required),
     )
-    report.ignored_columns = [t for t in header.ignored if header_key(t) not in aliases]
+    checker.report.ignored_columns = [t for t in header.ignored if header_key(t) not in aliases]
+    checker.present = frozenset(header.titles)
     columns = [(i, f) for i, f in header.columns.items() if f not in _INFORMATIONAL]
-    for number, raw in enumerate(rows, start=header.row_number + 1):
-        if progress and number % 1000 == 0:
-            progress(number)
-        values = {field: raw[i] for i, field in columns if i < len(raw)}
+    absent: dict[str, Cell] = {f: None for f in titles if f not in header.titles}
+    width = max(header.columns, default=0) + 1
+    for at, raw in enumerate(rows, start=header.row_number + 1):
+        if progress and at % 1000 == 0:
+            progress(at)
+        if len(raw) < width:
+            raw = [*raw, *([None] * (width - len(raw)))]
+        values = {field: raw[i] for i, field in columns}
+        if absent:
+            values.update(absent)  # every field is there, None when empty
         # A row with a household, a programme and a due day is data; only others can be the
         # blank lines and signature block that close a list.
-        looks_like_data = all(values.get(f) for f in ("household", "programme", "due_on"))
+        looks_like_data = (
+            values.get("household") and values.get("programme") and values.get("due_on")
+        )
         if not looks_like_data and (is_blank(raw) or is_signature_row(raw)):
             continue
-        yield number, values
+        yield at, values
 
 
 def read_loan_rows(
@@ -408,27 +448,28 @@ def read_loan_rows(
     data = _data_rows(
         path,
         rows,
-        report,
+        checker,
         aliases=LOAN_ALIASES,
         titles=LOAN_TITLES,
         required=LOAN_REQUIRED,
         progress=progress,
     )
-    for number, values in data:
-        line = checker.check(number, values)
+    for at, values in data:
+        line = checker.check(at, values)
         if line is None:
             continue
-        key = (*line.loan_key, line.due_on)
+        loan_key = line.loan_key
+        key = (*loan_key, line.due_on)
         if key in first_seen:
             duplicates.add(key)
             reason = _(
                 "This instalment (same household, programme, disbursement and due date) "
                 "is already on row {first}."
             ).format(first=first_seen[key])
-            checker.reject(number, "due_on", values.get("due_on"), reason)
+            checker.reject(at, "due_on", values.get("due_on"), reason)
             continue
-        first_seen[key] = number
-        loan = loans.setdefault(line.loan_key, line)
+        first_seen[key] = at
+        loan = loans.setdefault(loan_key, line)
         if loan is not line and not _agrees(checker, loan, line, values):
             continue
         good.append(line)
@@ -442,16 +483,23 @@ def read_loan_rows(
 
 def _agrees(checker: LoanRowChecker, loan: LoanRow, line: LoanRow, values: dict[str, Cell]) -> bool:
     """Whether a later row of a loan says the same as its first row; a rejection if not."""
+    if (line.amount, line.group_name, line.group_head_phone) == (
+        loan.amount,
+        loan.group_name,
+        loan.group_head_phone,
+    ):
+        return True
     before = len(checker.report.rejects)
     if line.amount != loan.amount:
         checker.reject(
             line.row,
             "amount",
             values.get("amount"),
-            _("Row {first} gives this loan another amount ({amount}).").format(
-                first=loan.row, amount=f"{loan.amount:,}".replace(",", ".")
+            _("Row {first} gives this loan the amount {amount}.").format(
+                first=loan.row, amount=number(loan.amount)
             ),
         )
+    fills: dict[str, str] = {}
     for field in ("group_name", "group_head_phone"):
         mine, theirs = getattr(line, field), getattr(loan, field)
         if mine and theirs and fold(mine) != fold(theirs):
@@ -464,8 +512,12 @@ def _agrees(checker: LoanRowChecker, loan: LoanRow, line: LoanRow, values: dict[
                 ),
             )
         elif mine and not theirs:
-            setattr(loan, field, mine)  # a later row fills in what the first left empty
-    return len(checker.report.rejects) == before
+            fills[field] = mine
+    if len(checker.report.rejects) > before:
+        return False
+    for field, value in fills.items():  # a later row fills in what the first left empty
+        setattr(loan, field, value)
+    return True
 
 
 def read_repayment_rows(
@@ -478,10 +530,10 @@ def read_repayment_rows(
     data = _data_rows(
         path,
         rows,
-        checker.report,
+        checker,
         aliases=REPAYMENT_ALIASES,
         titles=REPAYMENT_TITLES,
         required=REPAYMENT_REQUIRED,
         progress=progress,
     )
-    return [line for number, values in data if (line := checker.check(number, values))]
+    return [line for at, values in data if (line := checker.check(at, values))]

@@ -1,9 +1,10 @@
 """`loa import loans` and `loa import repayments`: VBSP's lists into the store, all-or-nothing.
 
 A loan list creates or updates loans (household, programme, disbursement day) and their
-instalments (loan, due day). A re-import updates amounts, the group and its head's phone, and
-the principal and interest of instalments already stored; it never touches a payment, and it
-does not delete instalments (or loans) that the new file no longer lists.
+instalments (loan, due day). A re-import updates amounts, the group and its head's phone (left
+alone when the file has no column for them), and the principal and interest of instalments
+already stored; it never touches a payment, and it does not delete instalments (or loans) that
+the new file no longer lists.
 
 A repayment list marks instalments paid: each row finds the instalment of its household and
 programme due on its day (when two loans of the programme have one that day, the loan disbursed
@@ -20,7 +21,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from messages.render import _
@@ -49,6 +50,25 @@ Progress = Callable[[str, int, int | None], None]  # phase, done, total
 LOANS, INSTALMENTS = cast(Table, Loan.__table__), cast(Table, Instalment.__table__)
 _LOAN_FIELDS = ("amount", "group_name", "group_head_phone")
 _PAYMENT_COUNTS = ("paid", "corrected", "unchanged")
+# Instalment updates by id as a plain executemany (the ORM's bulk update costs twice as much).
+_SET_AMOUNTS = (
+    update(INSTALMENTS)
+    .where(INSTALMENTS.c.id == bindparam("b_id"))
+    .values(
+        principal=bindparam("b_principal"),
+        interest=bindparam("b_interest"),
+        updated_at=bindparam("b_at"),
+    )
+)
+_SET_PAID = (
+    update(INSTALMENTS)
+    .where(INSTALMENTS.c.id == bindparam("b_id"))
+    .values(
+        paid_on=bindparam("b_paid_on"),
+        paid_amount=bindparam("b_paid"),
+        updated_at=bindparam("b_at"),
+    )
+)
 R = TypeVar("R", LoanRow, RepaymentRow)
 
 
@@ -79,7 +99,7 @@ async def household_ids(session: AsyncSession, codes: Iterable[str]) -> dict[str
         rows = await session.execute(
             select(Household.code, Household.id).where(Household.code.in_(chunk))
         )
-        found.update(rows.tuples())
+        found.update((code, household_id) for code, household_id in rows)
     return found
 
 
@@ -116,9 +136,9 @@ class LoanPlan:
         """The loan's unique key in the store."""
         return (self.household_id, self.programme, self.disbursed_on)
 
-    def wanted(self) -> dict[str, Any]:
+    def wanted(self, fields: Sequence[str] = _LOAN_FIELDS) -> dict[str, Any]:
         """The loan's own fields as the file gives them."""
-        return {name: getattr(self, name) for name in _LOAN_FIELDS}
+        return {name: getattr(self, name) for name in fields}
 
 
 def plan_loans(rows: Iterable[LoanRow], ids: dict[str, int]) -> list[LoanPlan]:
@@ -153,9 +173,11 @@ class LoanWriter:
         now: datetime,
         report: ImportReport,
         source: str,
+        fields: Sequence[str] = _LOAN_FIELDS,
     ) -> None:
         self.session, self.actor, self.now, self.report = session, actor, now, report
         self.source = source
+        self.fields = fields  # what a re-import compares and updates: the file's columns
         self.new_instalments: list[dict[str, Any]] = []
         self.changed_instalments: list[dict[str, Any]] = []
         self.audit: list[dict[str, Any]] = []
@@ -172,10 +194,10 @@ class LoanWriter:
         changed: list[dict[str, Any]] = []
         for plan in old:
             state = stored[plan.key]
-            changes = audit.diff(state, plan.wanted())
+            changes = audit.diff(state, plan.wanted(self.fields))
             changes |= self._compare(state["id"], plan, schedules.get(state["id"], {}))
             if changes:
-                changed.append({**plan.wanted(), "id": state["id"]})
+                changed.append({**plan.wanted(self.fields), "id": state["id"]})
                 self._audit("update", plan, changes)
             else:
                 self.report.counts["loans_unchanged"] += 1
@@ -231,7 +253,7 @@ class LoanWriter:
                     Instalment.interest,
                 ).where(Instalment.loan_id.in_(chunk))
             )
-            for loan_id, due_on, instalment_id, principal, interest in rows.tuples():
+            for loan_id, due_on, instalment_id, principal, interest in rows:
                 found[loan_id][due_on] = (instalment_id, principal, interest)
         return found
 
@@ -250,10 +272,10 @@ class LoanWriter:
                 principal, interest = amounts
                 self.changed_instalments.append(
                     {
-                        "id": old[0],
-                        "principal": principal,
-                        "interest": interest,
-                        "updated_at": self.now,
+                        "b_id": old[0],
+                        "b_principal": principal,
+                        "b_interest": interest,
+                        "b_at": self.now,
                     }
                 )
                 changes[f"instalment {due_on.isoformat()}"] = [list(old[1:]), list(amounts)]
@@ -292,7 +314,7 @@ class LoanWriter:
         for chunk in _chunks(self.new_instalments):
             await self.session.execute(insert(INSTALMENTS), list(chunk))
         for chunk in _chunks(self.changed_instalments):
-            await self.session.execute(update(Instalment), list(chunk))
+            await self.session.execute(_SET_AMOUNTS, list(chunk))
         await audit.record(self.session, self.audit)
         self.report.counts["instalments_created"] += len(self.new_instalments)
         self.report.counts["instalments_updated"] += len(self.changed_instalments)
@@ -327,7 +349,11 @@ async def import_loans(
             return report
         plans = plan_loans(rows, ids)
         async with all_or_nothing(session, report, dry_run=dry_run):
-            writer = LoanWriter(session, actor=actor, now=now, report=report, source=path.name)
+            # A file without the group columns leaves the stored group and head alone.
+            fields = [f for f in _LOAN_FIELDS if f == "amount" or f in checker.present]
+            writer = LoanWriter(
+                session, actor=actor, now=now, report=report, source=path.name, fields=fields
+            )
             done = 0
             for batch in _chunks(plans, LOAN_BATCH):
                 await writer.write(batch)
@@ -388,9 +414,7 @@ async def _candidates(
         .order_by(Loan.disbursed_on, Loan.id)
     )
     found: dict[tuple[int, str, date], list[_Candidate]] = defaultdict(list)
-    for hid, programme, disbursed, code, iid, due, paid_on, paid in (
-        await session.execute(query)
-    ).tuples():
+    for hid, programme, disbursed, code, iid, due, paid_on, paid in await session.execute(query):
         found[(hid, programme, due)].append(
             _Candidate(iid, loan_key(code, programme, disbursed), due, paid_on, paid)
         )
@@ -477,14 +501,9 @@ async def _write_payments(
 ) -> None:
     for chunk in _chunks(payments):
         await session.execute(
-            update(Instalment),
+            _SET_PAID,
             [
-                {
-                    "id": p.instalment_id,
-                    "paid_on": p.new[0],
-                    "paid_amount": p.new[1],
-                    "updated_at": now,
-                }
+                {"b_id": p.instalment_id, "b_paid_on": p.new[0], "b_paid": p.new[1], "b_at": now}
                 for p in chunk
             ],
         )

@@ -16,10 +16,15 @@ from bot.demodata import (
     _INVALID_PHONES,
     AREA_HEADER,
     HOUSEHOLD_HEADER,
+    LOAN_HEADER,
+    transaction_day,
     write_areas,
     write_households,
+    write_loans,
 )
 from messages.phones import InvalidPhone, normalize_phone, split_phones
+from storage.importers.loan_rows import money
+from storage.vocab import category_code, programme_code
 
 # fmt: off
 EXPECTED_HOUSEHOLD_HEADER = [
@@ -28,6 +33,11 @@ EXPECTED_HOUSEHOLD_HEADER = [
 ]
 EXPECTED_AREA_HEADER = [
     "Mã tỉnh", "Tên tỉnh", "Mã huyện", "Tên huyện", "Mã xã", "Tên xã", "Mã xã cũ", "Tên xã cũ",
+    "Ngày giao dịch NHCSXH", "Điểm giao dịch",
+]
+EXPECTED_LOAN_HEADER = [
+    "STT", "Mã hộ", "Họ và tên chủ hộ", "Chương trình", "Số tiền vay", "Ngày giải ngân",
+    "Ngày đến hạn", "Số tiền gốc", "Số tiền lãi", "Tổ TK&VV", "SĐT tổ trưởng",
 ]
 # fmt: on
 
@@ -71,6 +81,7 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, str]]:
 def test_public_headers_match_the_documented_columns() -> None:
     assert list(HOUSEHOLD_HEADER) == EXPECTED_HOUSEHOLD_HEADER
     assert list(AREA_HEADER) == EXPECTED_AREA_HEADER
+    assert list(LOAN_HEADER) == EXPECTED_LOAN_HEADER
 
 
 def test_csv_is_byte_identical_for_the_same_seed(tmp_path: Path) -> None:
@@ -288,3 +299,117 @@ def test_bad_counts_are_refused(tmp_path: Path) -> None:
         write_households(tmp_path / "h.csv", households=-1)
     with pytest.raises(ValueError, match="communes"):
         write_areas(tmp_path / "a.csv", communes=10**6)
+
+
+def test_areas_carry_the_vbsp_transaction_day_and_place(tmp_path: Path) -> None:
+    path = tmp_path / "areas.csv"
+    write_areas(path, communes=40, seed=4)
+    rows = read_csv(path)
+    days = [int(row["Ngày giao dịch NHCSXH"]) for row in rows]
+    assert all(5 <= day <= 25 for day in days)
+    assert len(set(days)) > 5
+    assert days[0] == transaction_day(4, rows[0]["Mã xã"])
+    for row in rows:
+        kind, name = row["Tên xã"].split(" ", 1)
+        assert row["Điểm giao dịch"] == f"Trụ sở UBND {kind.lower()} {name}"
+
+
+def test_areas_columns_leave_the_household_list_as_it_was(tmp_path: Path) -> None:
+    # The transaction days come from their own stream: the same seed gives the same households.
+    first, second = tmp_path / "a.csv", tmp_path / "b.csv"
+    write_households(first, households=300, communes=3, seed=9)
+    write_areas(tmp_path / "areas.csv", communes=3, seed=9)
+    write_households(second, households=300, communes=3, seed=9)
+    assert first.read_bytes() == second.read_bytes()
+
+
+TODAY = date(2026, 11, 21)
+
+
+@pytest.fixture(scope="module")
+def loan_sample(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[dict[str, str]], ...]:
+    folder = tmp_path_factory.mktemp("loans")
+    households, loans = folder / "households.csv", folder / "loans.csv"
+    write_households(households, households=4000, communes=4, seed=7)
+    summary = write_loans(loans, households=4000, communes=4, seed=7, today=TODAY)
+    rows = read_csv(loans)
+    assert summary.rows == len(rows)
+    assert summary.loans == len(
+        {(r["Mã hộ"], r["Chương trình"], r["Ngày giải ngân"]) for r in rows}
+    )
+    assert summary.households == len({r["Mã hộ"] for r in rows})
+    return read_csv(households), rows
+
+
+def test_loans_go_to_about_a_quarter_of_poor_and_near_poor_households(
+    loan_sample: tuple[list[dict[str, str]], ...],
+) -> None:
+    households, rows = loan_sample
+    category = {h["Mã hộ"]: category_code(h["Phân loại"]) for h in households}
+    borrowers = {row["Mã hộ"] for row in rows}
+    assert {category[code] for code in borrowers} == {"poor", "near_poor"}
+    targets = sum(c in ("poor", "near_poor") for c in category.values())
+    assert len(borrowers) / targets == pytest.approx(0.25, abs=0.03)
+    names = {h["Mã hộ"]: h["Họ và tên chủ hộ"] for h in households}
+    assert all(row["Họ và tên chủ hộ"] == names[row["Mã hộ"]] for row in rows)
+    loans: dict[str, set[tuple[str, str]]] = {}
+    for row in rows:
+        loans.setdefault(row["Mã hộ"], set()).add((row["Chương trình"], row["Ngày giải ngân"]))
+    assert {len(found) for found in loans.values()} == {1, 2}
+    assert [row["STT"] for row in rows] == [str(n) for n in range(1, len(rows) + 1)]
+
+
+def test_loan_schedules_are_importable_and_add_up(
+    loan_sample: tuple[list[dict[str, str]], ...],
+) -> None:
+    _households, rows = loan_sample
+    assert all(programme_code(row["Chương trình"]) for row in rows)
+    assert len({programme_code(row["Chương trình"]) for row in rows}) >= 5
+    by_loan: dict[tuple[str, str, str], list[dict[str, str]]] = {}
+    for row in rows:
+        key = (row["Mã hộ"], row["Chương trình"], row["Ngày giải ngân"])
+        by_loan.setdefault(key, []).append(row)
+    periods: Counter[int] = Counter()
+    for (code, _programme, disbursed_text), items in by_loan.items():
+        disbursed = parse_day(disbursed_text)
+        assert disbursed < TODAY
+        dues = [parse_day(item["Ngày đến hạn"]) for item in items]
+        assert dues == sorted(set(dues))
+        assert dues[0] > disbursed
+        assert dues[-1] > TODAY  # still running
+        months = (dues[-1].year - disbursed.year) * 12 + dues[-1].month - disbursed.month
+        assert 12 <= months <= 36
+        assert {due.day for due in dues} == {transaction_day(7, code.split("-")[0])}
+        periods[(dues[1].month - dues[0].month) % 12 if len(dues) > 1 else 0] += 1
+        amount = money(items[0]["Số tiền vay"], positive=True)
+        assert amount is not None
+        assert amount % 1_000_000 == 0
+        assert {money(item["Số tiền vay"], positive=True) for item in items} == {amount}
+        assert sum(int(item["Số tiền gốc"]) for item in items) == amount
+        assert all(int(item["Số tiền lãi"]) > 0 for item in items)
+        assert len({(item["Tổ TK&VV"], item["SĐT tổ trưởng"]) for item in items}) == 1
+    assert set(periods) == {1, 3}
+    assert periods[3] > periods[1]
+    assert any("." in row["Số tiền vay"] for row in rows)
+    assert all(row["Tổ TK&VV"].startswith("Tổ TK&VV ") for row in rows)
+    phones = [row["SĐT tổ trưởng"] for row in rows if row["SĐT tổ trưởng"]]
+    assert phones
+    assert all(national_number(phone) for phone in phones)
+
+
+def test_loans_csv_is_byte_identical_and_xlsx_has_titles(tmp_path: Path) -> None:
+    first, second = tmp_path / "a.csv", tmp_path / "b.csv"
+    write_loans(first, households=500, communes=2, seed=3, today=TODAY)
+    write_loans(second, households=500, communes=2, seed=3, today=TODAY)
+    assert first.read_bytes() == second.read_bytes()
+    assert first.read_bytes().startswith(b"\xef\xbb\xbf")
+    path = tmp_path / "loans.xlsx"
+    summary = write_loans(path, households=500, communes=2, seed=3, today=TODAY)
+    rows = list(load_workbook(path).active.iter_rows(values_only=True))
+    header_at = next(i for i, row in enumerate(rows) if row and row[0] == "STT")
+    assert list(rows[header_at]) == EXPECTED_LOAN_HEADER
+    data = rows[header_at + 1 : header_at + 1 + summary.rows]
+    assert all(isinstance(row[5], datetime) and isinstance(row[6], datetime) for row in data)
+    assert rows[header_at + 1 + summary.rows + 1][1] == "Người lập biểu"
+    with pytest.raises(ValueError, match=r"\.csv or \.xlsx"):
+        write_loans(tmp_path / "loans.txt", households=5, today=TODAY)
