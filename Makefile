@@ -34,10 +34,13 @@ demo: install
 	mkdir -p $(DEMO_DIR)
 	$(LOA) db upgrade
 	$(LOA) demo-data --households $(DEMO_HOUSEHOLDS) --communes $(DEMO_COMMUNES) --seed 2025 \
-		--areas-out $(DEMO_DIR)/don-vi-hanh-chinh.xlsx --out $(DEMO_DIR)/danh-sach-ho.xlsx
+		--areas-out $(DEMO_DIR)/don-vi-hanh-chinh.xlsx --out $(DEMO_DIR)/danh-sach-ho.xlsx \
+		--loans-out $(DEMO_DIR)/khoan-vay.xlsx
 	$(LOA) import areas $(DEMO_DIR)/don-vi-hanh-chinh.xlsx
 	$(LOA) import households $(DEMO_DIR)/danh-sach-ho.xlsx
+	$(LOA) import loans $(DEMO_DIR)/khoan-vay.xlsx
 	$(LOA) survey import messages/vi/surveys/*.csv
+	$(LOA) demo-outreach
 	$(LOA) run --host 127.0.0.1 --port 8000
 
 test: install
@@ -53,6 +56,7 @@ bench: install
 	$(BIN)/python benchmarks/dialogue.py
 	$(BIN)/python benchmarks/pacing.py
 	$(BIN)/python benchmarks/crash.py
+	$(BIN)/python benchmarks/outreach.py
 
 clean:
 	rm -rf $(VENV) var build *.egg-info $(MO)

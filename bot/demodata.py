@@ -560,6 +560,9 @@ class _LoanBook:
         return self.groups[key]
 
 
+LISTED_PAST_DAYS = 10  # a few instalments just past due and unpaid: the overdue list
+
+
 def _add_months(day: date, months: int, on_day: int) -> date:
     month = day.month - 1 + months
     return date(day.year + month // 12, month % 12 + 1, on_day)
@@ -568,7 +571,7 @@ def _add_months(day: date, months: int, on_day: int) -> date:
 def _schedule(
     rng: random.Random, programme: str, amount: int, term: int, disbursed: date, on_day: int
 ) -> list[tuple[date, int, int]]:
-    """Instalments (due day, principal, interest): monthly or quarterly, on the commune's day."""
+    """Instalments (due day, principal, interest): monthly or quarterly, on the same day."""
     period = 1 if rng.random() < 0.25 else 3
     count = term // period
     share = amount // count // 1000 * 1000
@@ -589,7 +592,6 @@ def _loans_of(
     rng = book.rng
     code, name, commune, village = household[1], household[2], str(household[3]), str(household[5])
     group, phone = book.group(commune, village)
-    on_day = transaction_day(book.seed, commune)
     taken: set[str] = set()
     for _ in range(1 if rng.random() < 0.75 else 2):
         programme = _PROGRAMMES[category].pick(rng)
@@ -603,7 +605,10 @@ def _loans_of(
         written = _PROGRAMME_WRITTEN[programme][rng.random() < 0.1]
         amount_cell: Cell = f"{amount:,}".replace(",", ".") if rng.random() < 0.15 else amount
         book.loans += 1
+        on_day = min(disbursed.day, 28)  # as the contract was signed
         for due, principal, interest in _schedule(rng, programme, amount, term, disbursed, on_day):
+            if due < today - timedelta(days=LISTED_PAST_DAYS):
+                continue  # paid long ago: the bank's list shows what is still owed
             yield (code, name, written, amount_cell, disbursed, due, principal, interest,
                    group, phone)  # fmt: skip
     book.borrowers += 1

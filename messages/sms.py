@@ -36,7 +36,7 @@ class SmsText:
 
 def encoding_of(text: str) -> str:
     """GSM-7 when every character is in the GSM alphabet, else UCS-2."""
-    return GSM7 if all(ch in _GSM7 for ch in text) else UCS2
+    return GSM7 if _GSM7.issuperset(text) else UCS2
 
 
 def prepare(text: str, *, strip: bool = True) -> SmsText:
@@ -44,7 +44,7 @@ def prepare(text: str, *, strip: bool = True) -> SmsText:
     final = strip_accents(text) if strip else text
     encoding = encoding_of(final)
     if encoding == GSM7:
-        units = sum(2 if ch in _GSM7_EXTENSION else 1 for ch in final)
+        units = len(final) + sum(final.count(ch) for ch in _GSM7_EXTENSION)
     else:
         units = len(final.encode("utf-16-le")) // 2
     single, part = _LIMITS[encoding]

@@ -8,13 +8,18 @@ from typing import Annotated
 
 import typer
 import uvicorn
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import create_app
+from bot.channels.registry import opened
 from bot.cli import common
-from bot.cli.common import app, fail, out
+from bot.cli.common import app, fail, out, with_store
 from bot.config import get_settings
+from bot.demo_outreach import DemoOutreach, seed_outreach
 from bot.demodata import write_areas, write_households, write_loans
+from bot.inbox import Inbox, order
 from messages.render import _, number
+from scheduler.delivery import Routing
 from storage.migrate import upgrade_url
 
 db = typer.Typer(help=_("The store."), no_args_is_help=True)
@@ -44,6 +49,28 @@ def run(
     )
     service = create_app(settings, sender=True, scheduler=True, polling=telegram_polling)
     uvicorn.run(service, host=host, port=port, log_level="info")
+
+
+@app.command("demo-outreach")
+def demo_outreach() -> None:
+    """Demo only: a scheduled broadcast, a class with registrations, today's loan reminders."""
+    settings = get_settings()
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> DemoOutreach:
+        async with opened(settings, sessions, common.clock) as channels:
+            routing = Routing(channels, order(settings))
+            inbox = Inbox(sessions, common.clock, settings, channels)
+            return await seed_outreach(sessions, settings, common.clock, routing, inbox)
+
+    done = with_store(work)
+    out.print(
+        _("Broadcast {b} is scheduled for tomorrow 08:00; class {e} has {n} registered.").format(
+            b=done.broadcast_id, e=done.event_id, n=done.registered
+        )
+    )
+    for line in done.lines:
+        if line.count:
+            out.print(f"  {line}")
 
 
 @app.command("demo-data")

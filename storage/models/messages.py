@@ -69,8 +69,9 @@ class Message(Base):
     )
     kind: Mapped[str] = mapped_column(String(16))
     text: Mapped[str] = mapped_column(Text)  # as rendered for the channel
-    buttons: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)  # choices, for chat apps
-    data: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # template parameters and the like
+    # None is stored as SQL NULL, not JSON "null": nothing to encode for most rows
+    buttons: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON(none_as_null=True))
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))  # texts, params
     status: Mapped[str] = mapped_column(String(12))
     priority: Mapped[int] = mapped_column(SmallInteger, default=NORMAL)
     dedup_key: Mapped[str | None] = mapped_column(String(120), unique=True)

@@ -6,7 +6,7 @@ import csv
 import re
 import unicodedata
 from collections import Counter
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,6 +16,7 @@ from bot.demodata import (
     _INVALID_PHONES,
     AREA_HEADER,
     HOUSEHOLD_HEADER,
+    LISTED_PAST_DAYS,
     LOAN_HEADER,
     transaction_day,
     write_areas,
@@ -370,25 +371,26 @@ def test_loan_schedules_are_importable_and_add_up(
         key = (row["Mã hộ"], row["Chương trình"], row["Ngày giải ngân"])
         by_loan.setdefault(key, []).append(row)
     periods: Counter[int] = Counter()
-    for (code, _programme, disbursed_text), items in by_loan.items():
+    for (_code, _programme, disbursed_text), items in by_loan.items():
         disbursed = parse_day(disbursed_text)
         assert disbursed < TODAY
         dues = [parse_day(item["Ngày đến hạn"]) for item in items]
         assert dues == sorted(set(dues))
         assert dues[0] > disbursed
+        assert dues[0] >= TODAY - timedelta(days=LISTED_PAST_DAYS)  # what is still owed
         assert dues[-1] > TODAY  # still running
         months = (dues[-1].year - disbursed.year) * 12 + dues[-1].month - disbursed.month
         assert 12 <= months <= 36
-        assert {due.day for due in dues} == {transaction_day(7, code.split("-")[0])}
+        assert {due.day for due in dues} == {min(disbursed.day, 28)}
         periods[(dues[1].month - dues[0].month) % 12 if len(dues) > 1 else 0] += 1
         amount = money(items[0]["Số tiền vay"], positive=True)
         assert amount is not None
         assert amount % 1_000_000 == 0
         assert {money(item["Số tiền vay"], positive=True) for item in items} == {amount}
-        assert sum(int(item["Số tiền gốc"]) for item in items) == amount
+        assert sum(int(item["Số tiền gốc"]) for item in items) <= amount  # the rest is paid
         assert all(int(item["Số tiền lãi"]) > 0 for item in items)
         assert len({(item["Tổ TK&VV"], item["SĐT tổ trưởng"]) for item in items}) == 1
-    assert set(periods) == {1, 3}
+    assert {1, 3} <= set(periods)  # monthly and quarterly (0: one instalment left)
     assert periods[3] > periods[1]
     assert any("." in row["Số tiền vay"] for row in rows)
     assert all(row["Tổ TK&VV"].startswith("Tổ TK&VV ") for row in rows)
