@@ -287,8 +287,17 @@ async def _measure(job: Job) -> Result:
     for channel in channels.values():
         await channel.close()
     await engine.dispose()
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return Result(job, households, queued, seconds, peak)
+    return Result(job, households, queued, seconds, _peak_mb())
+
+
+def _peak_mb() -> float:
+    """This process's own peak resident memory. Not ru_maxrss: Linux keeps that across the
+    fork and exec that start a child, so the child would report the parent's peak."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _child(job: Job) -> Result:

@@ -8,6 +8,7 @@ the next pass (dedup keys `b{id}:{household_id}` make the rows already queued a 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -28,7 +29,7 @@ from scheduler.broadcast_drafts import (
     routing_for,
     title_of,
 )
-from scheduler.delivery import Routing, Tally, deliver
+from scheduler.delivery import Planned, Routing, Tally, plan, put
 from scheduler.tick import Context, Line
 from storage import audiences, events
 from storage import broadcasts as store
@@ -196,34 +197,56 @@ async def _queue(ctx: Context, one: BroadcastRow) -> Tally | None:
             return None
         audience = await audiences.resolve(session, one.audience, today=ctx.today)
         tally = await _pages(session, one, audience, texts, ctx)
-        if tally is not None:
+    if tally is not None:
+        async with ctx.sessions() as session, session.begin():
             await store.mark_queued(session, broadcast_id=one.id, now=ctx.now)
-            await session.commit()
     return tally
 
 
 async def _pages(
-    session: AsyncSession,
+    reader: AsyncSession,
     one: BroadcastRow,
     audience: audiences.Audience,
     texts: Texts,
     ctx: Context,
 ) -> Tally | None:
-    """Deliver the audience (re-read now) a page at a time, one commit each."""
+    """Deliver the audience (re-read now) a page at a time, one commit each. The next page
+    is read and planned on READER while the last one is written on another connection: the
+    database works on one while Python works on the other."""
     routing = routing_for(ctx.routing, one.channel_order)
     tally = Tally()
-    async for ids in audiences.stream_ids(session, audience, today=ctx.today, batch=BATCH):
-        notes = [texts.note(p) for p in await recipients(session, household_ids=ids)]
-        tally.add(await deliver(session, notes, routing=routing, now=ctx.now))
-        if one.event_id is not None:
-            await events.invite(session, event_id=one.event_id, household_ids=ids, now=ctx.now)
-        # Looked at after writing, row locked: a cancel either came first (undo this page) or
-        # waits for this commit and then cancels these rows too.
-        if await store.status_for_update(session, broadcast_id=one.id) != SENDING:
-            await session.rollback()
-            return None
-        await session.commit()
+    writing: asyncio.Task[bool] | None = None
+    async with ctx.sessions() as writer:
+        try:
+            async for ids in audiences.stream_ids(reader, audience, today=ctx.today, batch=BATCH):
+                notes = [texts.note(p) for p in await recipients(reader, household_ids=ids)]
+                planned = await plan(reader, notes, routing=routing)
+                if writing is not None and not await writing:
+                    return None
+                writing = asyncio.create_task(_write(writer, one, planned, ids, ctx.now))
+                tally.add(planned.tally)
+            if writing is not None and not await writing:
+                return None
+        finally:
+            if writing is not None and not writing.done():
+                await asyncio.wait([writing])  # never close the session under a write
     return tally
+
+
+async def _write(
+    writer: AsyncSession, one: BroadcastRow, planned: Planned, ids: list[int], now: datetime
+) -> bool:
+    """Write one page and commit it; False, and nothing kept, if the broadcast was cancelled."""
+    await put(writer, planned, now=now)
+    if one.event_id is not None:
+        await events.invite(writer, event_id=one.event_id, household_ids=ids, now=now)
+    # Looked at after writing, row locked: a cancel either came first (undo this page) or
+    # waits for this commit and then cancels these rows too.
+    if await store.status_for_update(writer, broadcast_id=one.id) != SENDING:
+        await writer.rollback()
+        return False
+    await writer.commit()
+    return True
 
 
 async def _texts(

@@ -70,6 +70,15 @@ class Tally:
         self.longest = max(self.longest, other.longest)
 
 
+@dataclass
+class Planned:
+    """A page of notes decided: outbox rows, relays, and the figures."""
+
+    queued: list[tuple[Party, Outbound]] = field(default_factory=list)
+    by_hand: list[NewRelay] = field(default_factory=list)
+    tally: Tally = field(default_factory=Tally)
+
+
 async def deliver(
     session: AsyncSession,
     notes: Sequence[Note],
@@ -80,12 +89,26 @@ async def deliver(
 ) -> Tally:
     """Queue each note on its household's best channel, or put the household on the relay
     list; `write=False` counts the same without writing (a preview)."""
+    planned = await plan(session, notes, routing=routing)
+    if write:
+        await put(session, planned, now=now)
+    return planned.tally
+
+
+async def put(session: AsyncSession, planned: Planned, *, now: datetime) -> None:
+    """Write a planned page: its outbox rows and its relays."""
+    await messages.queue(session, planned.queued, now=now)
+    await relays.add(session, planned.by_hand, now=now)
+
+
+async def plan(session: AsyncSession, notes: Sequence[Note], *, routing: Routing) -> Planned:
+    """Decide each note's channel and contact (reads only): a broadcast plans its next page
+    on one connection while the last one is written on another."""
     routes = await reach.household_routes(session, household_ids=[n.household_id for n in notes])
     contact_ids = [r.contact_id for found in routes.values() for r in found]
     blocked = await reach.unreachable_channels(session, contact_ids=contact_ids)
-    tally = Tally()
-    queued: list[tuple[Party, Outbound]] = []
-    by_hand: list[NewRelay] = []
+    planned = Planned()
+    tally, queued, by_hand = planned.tally, planned.queued, planned.by_hand
     for note in notes:
         tally.households += 1
         mine = routes.get(note.household_id, [])
@@ -105,10 +128,7 @@ async def deliver(
         tally.channels[name] += 1
         party = Party(name, route.address, note.household_id, route.contact_id)
         queued.append((party, _outbound(note, routing.channels[name], tally)))
-    if write:
-        await messages.queue(session, queued, now=now)
-        await relays.add(session, by_hand, now=now)
-    return tally
+    return planned
 
 
 def _outbound(note: Note, channel: Channel, tally: Tally) -> Outbound:

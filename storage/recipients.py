@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Commune, Household, Village
+
+_HOUSEHOLDS = cast(Table, Household.__table__)
+_VILLAGES = cast(Table, Village.__table__)
+_COMMUNES = cast(Table, Commune.__table__)
 
 
 @dataclass(frozen=True)
@@ -28,19 +33,13 @@ async def recipients(session: AsyncSession, *, household_ids: Iterable[int]) -> 
     ids = sorted(set(household_ids))
     if not ids:
         return []
+    h, v, c = _HOUSEHOLDS.c, _VILLAGES.c, _COMMUNES.c  # tables: no ORM row processing
     rows = await session.execute(
-        select(
-            Household.id,
-            Household.code,
-            Household.head_name,
-            Village.name,
-            Commune.name,
-            Household.commune_code,
-        )
-        .join(Commune, Commune.code == Household.commune_code)
-        .outerjoin(Village, Village.id == Household.village_id)
-        .where(Household.id.in_(ids))
-        .order_by(Household.id)
+        select(h.id, h.code, h.head_name, v.name, c.name, h.commune_code)
+        .select_from(_HOUSEHOLDS.join(_COMMUNES, c.code == h.commune_code))
+        .outerjoin(_VILLAGES, v.id == h.village_id)
+        .where(h.id.in_(ids))
+        .order_by(h.id)
     )
     return [
         Recipient(hid, code, head, village or "", commune, commune_code)

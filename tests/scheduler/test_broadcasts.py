@@ -290,7 +290,7 @@ async def test_a_pass_that_stops_midway_is_resumed_without_duplicates(
 ) -> None:
     number = await submitted(sessions, routing, clock.now(), Draft(TEXT, AN_HIEP))
     monkeypatch.setattr(broadcasts, "BATCH", 2)
-    real = broadcasts.deliver
+    real = broadcasts.put
     calls = 0
 
     async def crash_on_the_second_page(*args: Any, **kwargs: Any) -> Any:
@@ -300,7 +300,7 @@ async def test_a_pass_that_stops_midway_is_resumed_without_duplicates(
             raise RuntimeError("the process died")
         return await real(*args, **kwargs)
 
-    monkeypatch.setattr(broadcasts, "deliver", crash_on_the_second_page)
+    monkeypatch.setattr(broadcasts, "put", crash_on_the_second_page)
     lines = await tick(sessions, routing, clock.now())
     assert lines["Broadcasts not queued; see the log"] == 1
     assert len(await rows(sessions, number)) == 2  # H001 and H002: the first page
@@ -346,14 +346,14 @@ async def test_a_cancel_while_queueing_leaves_nothing_queued(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     number = await submitted(sessions, routing, clock.now(), Draft(TEXT, AN_HIEP))
-    real = broadcasts.deliver
+    real = broadcasts.put
 
     async def cancelled_meanwhile(*args: Any, **kwargs: Any) -> Any:
         async with sessions() as other, other.begin():
             await cancel(other, number, by="lan", now=clock.now())
         return await real(*args, **kwargs)
 
-    monkeypatch.setattr(broadcasts, "deliver", cancelled_meanwhile)
+    monkeypatch.setattr(broadcasts, "put", cancelled_meanwhile)
     lines = await tick(sessions, routing, clock.now())
     assert lines["Broadcasts queued"] == 0
     assert await rows(sessions, number) == []
