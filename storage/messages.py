@@ -26,6 +26,10 @@ from storage.models.messages import (
 )
 
 _MESSAGES = cast(Table, Message.__table__)
+_NULLABLE = (
+    *("buttons", "conversation_id", "data", "not_before", "contact_id", "household_id"),
+    *("source_kind", "source_id"),
+)
 
 
 @dataclass(frozen=True)
@@ -131,27 +135,39 @@ async def queue(
     """Queue outbound messages, in order; one whose de-duplication key exists is left out."""
     if messages:
         upsert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        rows = [
+            {
+                **_row(party, now),
+                "direction": OUTBOUND,
+                "status": QUEUED,
+                "kind": m.kind,
+                "text": m.text,
+                "buttons": m.buttons,
+                "conversation_id": m.conversation_id,
+                "priority": priority_of(m),
+                "dedup_key": m.dedup_key,
+                "data": m.data,
+                "not_before": m.not_before,
+                "source_kind": m.source_kind,
+                "source_id": m.source_id,
+            }
+            for party, m in messages
+        ]
         await session.execute(
             upsert(_MESSAGES).on_conflict_do_nothing(index_elements=["dedup_key"]),
-            [
-                {
-                    **_row(party, now),
-                    "direction": OUTBOUND,
-                    "status": QUEUED,
-                    "kind": m.kind,
-                    "text": m.text,
-                    "buttons": m.buttons,
-                    "conversation_id": m.conversation_id,
-                    "priority": priority_of(m),
-                    "dedup_key": m.dedup_key,
-                    "data": m.data,
-                    "not_before": m.not_before,
-                    "source_kind": m.source_kind,
-                    "source_id": m.source_id,
-                }
-                for party, m in messages
-            ],
+            _without_empty(rows),
         )
+
+
+def _without_empty(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Leave out the columns no row fills (they are NULL anyway): a broadcast of 100,000
+    rows then binds and converts a third fewer values."""
+    empty = [key for key in _NULLABLE if all(row[key] is None for row in rows)]
+    if empty:
+        for row in rows:
+            for key in empty:
+                del row[key]
+    return rows
 
 
 async def take_queued(
