@@ -84,7 +84,20 @@ def takes_registrations(event: EventLike) -> bool:
     return event.register_by is not None or event.kind in REGISTERING
 
 
-def values(event: EventLike, zone: ZoneInfo) -> dict[str, str]:
+class Placeable(Protocol):
+    """What an event's placeholders are filled from (a stored event or a draft)."""
+
+    @property
+    def title(self) -> str: ...
+    @property
+    def starts_at(self) -> datetime: ...
+    @property
+    def place(self) -> str: ...
+    @property
+    def register_by(self) -> date | None: ...
+
+
+def values(event: Placeable, zone: ZoneInfo) -> dict[str, str]:
     """The event's placeholder values: title, date, time, place, deadline."""
     local = event.starts_at.astimezone(zone)
     return {

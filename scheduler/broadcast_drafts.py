@@ -13,14 +13,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from messages import events as event_words
 from messages import placeholders
-from messages.render import _, day
+from messages.render import _
 from messages.sms import prepare
 from scheduler.delivery import Note, Routing, Tally, deliver
 from storage import audiences
 from storage import broadcasts as store
 from storage.audience_query import CHANNEL_KINDS
-from storage.broadcasts import EventFacts
 from storage.models.broadcasts import SOURCE_BROADCAST
 from storage.models.events import CANCELLED as EVENT_CANCELLED
 from storage.models.messages import BROADCAST, BULK
@@ -100,18 +100,6 @@ def _household(person: Recipient) -> dict[str, str]:
     )
 
 
-def event_values(event: EventFacts, zone: ZoneInfo) -> dict[str, str]:
-    """An event's placeholder values: title, local date and time, place, deadline."""
-    start = event.starts_at.astimezone(zone)
-    return {
-        "su_kien": event.title,
-        "ngay": day(start.date()),
-        "gio": start.strftime("%H:%M"),
-        "dia_diem": event.place,
-        "han_dang_ky": day(event.register_by) if event.register_by else "",
-    }
-
-
 def routing_for(routing: Routing, order: list[str] | None) -> Routing:
     """The routing a broadcast uses: its own channel order replaces the settings' one."""
     return routing if order is None else Routing(routing.channels, list(order))
@@ -166,7 +154,7 @@ async def _event(
                 title=event.title
             )
         )
-    return event_values(event, zone)
+    return event_words.values(event, zone)
 
 
 def _sms_channel(routing: Routing) -> tuple[bool, bool]:

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from messages import events as event_words
 from messages import placeholders
 from messages.render import N_, _
 from scheduler.broadcast_drafts import (
@@ -24,7 +25,6 @@ from scheduler.broadcast_drafts import (
     Draft,
     Preview,
     Texts,
-    event_values,
     preview,
     routing_for,
     title_of,
@@ -265,4 +265,4 @@ async def _texts(
         await store.cancel(session, broadcast_id=one.id, by=SYSTEM, now=now)
         log.warning("broadcast %s cancelled: its event is gone or cancelled", one.id)
         return None
-    return Texts(one.id, one.text, one.sms_text, event_values(event, zone), priority)
+    return Texts(one.id, one.text, one.sms_text, event_words.values(event, zone), priority)

@@ -96,7 +96,7 @@ async def contacts_for(
     return found
 
 
-_STATE_COLUMNS = (
+STATE_COLUMNS = (  # a conversation's state, as the engine resumes it
     Conversation.id,
     Conversation.round_id,
     Conversation.version_id,
@@ -121,7 +121,7 @@ async def active_conversations(
     if not contact_ids:
         return {}
     rows = await session.execute(
-        select(*_STATE_COLUMNS)
+        select(*STATE_COLUMNS)
         .join(SurveyVersion, SurveyVersion.id == Conversation.version_id)
         .where(Conversation.contact_id.in_(contact_ids), Conversation.status == ACTIVE)
     )

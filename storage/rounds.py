@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import audit
 from storage.audiences import Audience, conditions
-from storage.conversations import ConversationRow
+from storage.conversations import STATE_COLUMNS, ConversationRow
 from storage.models import (
     Contact,
     Conversation,
@@ -232,7 +232,7 @@ async def silent(
         .scalar_subquery()
     )
     rows = await session.execute(
-        select(*_STATE_COLUMNS, Contact.address, sent)
+        select(*STATE_COLUMNS, Contact.address, sent)
         .join(SurveyVersion, SurveyVersion.id == Conversation.version_id)
         .join(Contact, Contact.id == Conversation.contact_id)
         .where(
@@ -246,24 +246,6 @@ async def silent(
         .limit(limit)
     )
     return [Silent(ConversationRow(*row[:-2]), row[-2], int(row[-1])) for row in rows]
-
-
-_STATE_COLUMNS = (
-    Conversation.id,
-    Conversation.round_id,
-    Conversation.version_id,
-    Conversation.household_id,
-    Conversation.contact_id,
-    Conversation.channel,
-    Conversation.status,
-    Conversation.position,
-    Conversation.misses,
-    Conversation.trail,
-    Conversation.answers,
-    Conversation.updated_at,
-    SurveyVersion.content_hash,
-    SurveyVersion.survey_id,
-)
 
 
 async def touch(session: AsyncSession, *, conversation_ids: Sequence[int], now: datetime) -> None:

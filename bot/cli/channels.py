@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import signal
 from typing import Annotated
 
 import typer
@@ -13,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.channels.base import ChannelProblem, TooLong, WebhookSetup, render
 from bot.channels.registry import configured, opened
 from bot.cli import common
-from bot.cli.common import app, fail, household_or_fail, out, unreachable, with_store
+from bot.cli.common import app, fail, household_or_fail, out, stop_signal, unreachable, with_store
 from bot.config import get_settings
 from bot.inbox import order
 from bot.outreach import best_contact
@@ -38,10 +37,7 @@ def worker() -> None:
     async def work() -> None:
         engine = create_engine(settings.database_url)
         sessions = session_factory(engine)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
+        stop = stop_signal()
         try:
             async with opened(settings, sessions, common.clock) as channels:
                 tasks = start_lanes(settings, engine, sessions, common.clock, channels, stop)

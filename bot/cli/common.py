@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import getpass
 import logging
+import signal
 import sys
 import traceback
 from collections.abc import Awaitable, Callable
@@ -55,6 +56,15 @@ def cli_actor(source: str = "cli") -> Actor:
     except (KeyError, OSError):
         user = "unknown"
     return Actor(name=f"cli:{user}", source=source)
+
+
+def stop_signal() -> asyncio.Event:
+    """An event that Ctrl+C or SIGTERM sets, for a long-running command in the running loop."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
 
 
 def with_store(work: Callable[[async_sessionmaker[AsyncSession]], Awaitable[T]]) -> T:

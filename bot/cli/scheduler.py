@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import signal
 from datetime import datetime
 from typing import Annotated
 
@@ -12,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.registry import opened
 from bot.cli import common
-from bot.cli.common import app, fail, out, with_store
+from bot.cli.common import app, fail, out, stop_signal, with_store
 from bot.clock import FixedClock
 from bot.config import Settings, get_settings
 from bot.inbox import order
@@ -50,10 +49,7 @@ def service(ctx: typer.Context) -> None:
     async def work() -> None:
         engine = create_engine(settings.database_url)
         sessions = session_factory(engine)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
+        stop = stop_signal()
         try:
             async with opened(settings, sessions, common.clock) as channels:
                 routing = Routing(channels, order(settings))
