@@ -44,7 +44,9 @@ def prepare(text: str, *, strip: bool = True) -> SmsText:
     final = strip_accents(text) if strip else text
     encoding = encoding_of(final)
     if encoding == GSM7:
-        units = len(final) + sum(final.count(ch) for ch in _GSM7_EXTENSION)
+        units = len(final)
+        if not _GSM7_EXTENSION.isdisjoint(final):
+            units += sum(final.count(ch) for ch in _GSM7_EXTENSION)
     else:
         units = len(final.encode("utf-16-le")) // 2
     single, part = _LIMITS[encoding]

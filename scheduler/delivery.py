@@ -25,7 +25,8 @@ from storage.models.messages import NORMAL
 from storage.relays import NewRelay
 
 
-@dataclass(frozen=True)
+# slots, not frozen: one per household of a broadcast
+@dataclass(slots=True)
 class Note:
     """One message to one household, before its channel is chosen."""
 

@@ -248,7 +248,7 @@ async def stream_ids(
     last: int | None = None
     while True:
         page = query if last is None else query.where(Household.id > last)
-        ids = list(await session.scalars(page))
+        ids = list((await session.scalars(page)).all())  # one fetch, not one per row
         if ids:
             yield ids
         if len(ids) < batch:

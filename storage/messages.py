@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.bulk import insert_many
 from storage.models import Message
 from storage.models.messages import (
     CONFIRM,
@@ -32,7 +33,7 @@ _NULLABLE = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: made once per message, 100,000 for a broadcast
 class Party:
     """Who a message is from or to: channel and address, and the household if known."""
 
@@ -42,7 +43,7 @@ class Party:
     contact_id: int | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: as Party
 class Outbound:
     """An outbound message to queue."""
 
@@ -153,7 +154,8 @@ async def queue(
             }
             for party, m in messages
         ]
-        await session.execute(
+        await insert_many(
+            session,
             upsert(_MESSAGES).on_conflict_do_nothing(index_elements=["dedup_key"]),
             _without_empty(rows),
         )

@@ -16,7 +16,8 @@ _VILLAGES = cast(Table, Village.__table__)
 _COMMUNES = cast(Table, Commune.__table__)
 
 
-@dataclass(frozen=True)
+# slots, not frozen: a broadcast makes 100,000 (a frozen init costs six times more)
+@dataclass(slots=True)
 class Recipient:
     """A household as a text addresses it."""
 
