@@ -11,7 +11,6 @@ import logging
 from datetime import timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
@@ -36,13 +35,10 @@ class Leader:
         if not locks.supports_locks(self.engine):
             return True
         if self.connection is not None:
-            try:
-                await self.connection.execute(text("SELECT 1"))
-                await self.connection.commit()
+            if await locks.alive(self.connection):
                 return True
-            except Exception:
-                log.warning("scheduler lost its lock connection; trying to lead again")
-                await self.release()
+            log.warning("scheduler lost its lock connection; trying to lead again")
+            await self.release()
         connection = await self.engine.connect()
         if await locks.try_lock(connection, LOCK):
             self.connection = connection

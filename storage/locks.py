@@ -28,3 +28,13 @@ async def unlock(connection: AsyncConnection, name: str) -> None:
     """Give the lock back."""
     await connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _key(name)})
     await connection.commit()
+
+
+async def alive(connection: AsyncConnection) -> bool:
+    """Whether the connection holding a lock still answers (a lost line has lost the lock)."""
+    try:
+        await connection.execute(text("SELECT 1"))
+        await connection.commit()
+    except Exception:
+        return False
+    return True
