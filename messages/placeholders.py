@@ -1,4 +1,4 @@
-"""Placeholders in texts staff write: `{ho_ten}`, `{thon}`, event and loan fields. Pure.
+"""Placeholders in texts staff write: `{ho_ten}`, `{thon}` and event fields. Pure.
 
 Names are Vietnamese without accents, so an assistant can type them on any keyboard.
 """
@@ -12,10 +12,6 @@ from messages.render import _
 
 HOUSEHOLD = ("ho_ten", "ma_ho", "thon", "xa")  # head's name, household code, village, commune
 EVENT = ("su_kien", "ngay", "gio", "dia_diem", "han_dang_ky")  # title, date, time, place, deadline
-LOAN = (
-    *("chuong_trinh", "so_tien_goc", "so_tien_lai", "tong_tien", "ngay_den_han"),
-    *("ngay_giao_dich", "diem_giao_dich", "to_vay", "sdt_to_truong"),
-)
 
 
 class PlaceholderError(ValueError):

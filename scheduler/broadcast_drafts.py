@@ -234,7 +234,7 @@ async def preview(
     route = routing_for(routing, draft.channel_order)
     today = now.astimezone(settings.zone).date()
     values = await _event(session, draft, now=now, zone=settings.zone)
-    audience = await audiences.resolve(session, draft.audience, today=today)
+    audience = await audiences.resolve(session, draft.audience)
     texts = Texts(0, draft.text, draft.sms_text, values, BULK)
     has_sms, strip = _sms_channel(route)
     found = await _count(session, audience, texts, route, now=now, today=today, strip=strip)

@@ -195,7 +195,7 @@ async def _queue(ctx: Context, one: BroadcastRow) -> Tally | None:
         if texts is None:
             await session.commit()
             return None
-        audience = await audiences.resolve(session, one.audience, today=ctx.today)
+        audience = await audiences.resolve(session, one.audience)
         tally = await _pages(session, one, audience, texts, ctx)
     if tally is not None:
         async with ctx.sessions() as session, session.begin():

@@ -84,7 +84,7 @@ class Changed:
 
 async def _check_store(session: AsyncSession, draft: EventDraft, *, today: date) -> str:
     """The audience, commune and feedback survey against the store; who the event is for."""
-    audience = await audiences.resolve(session, draft.audience, today=today)
+    audience = await audiences.resolve(session, draft.audience)
     if draft.commune_code and not await store.commune_exists(session, code=draft.commune_code):
         raise EventError(_("No commune has the code {code}.").format(code=draft.commune_code))
     form = draft.feedback_form

@@ -22,8 +22,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.outreach import Starts, start_many
-from handlers.dialogue.conversations import Turn, engine_for
-from handlers.dialogue.engine import State
+from handlers.dialogue.conversations import Turn, current_question
 from messages.render import N_, _, day, moment
 from scheduler.delivery import Note, Routing, Tally, deliver
 from scheduler.tick import Context, Line
@@ -172,7 +171,7 @@ async def start_round(
     assert one.audience is not None
     audience, turn = parse(one.audience), Turn.at(now, zone)
     async with sessions() as session:
-        newest = await store.newest_open(session, survey_id=one.survey_id)
+        newest = await surveys.newest_open(session, survey_id=one.survey_id)
     if newest != one.id:  # the engine starts conversations in the newest open round only
         log.warning("survey round %s is not its survey's newest open round", one.id)
         return
@@ -265,9 +264,7 @@ async def _reminder(
 ) -> tuple[Party, Outbound] | None:
     """A reminder on the conversation's own channel: NUDGE, then its current question."""
     row = silent.conversation
-    engine = await engine_for(session, version_id=row.version_id, content_hash=row.version_hash)
-    state = State(row.position, row.misses, list(row.trail), dict(row.answers), row.status)
-    prompt = engine.current(state, turn.today)
+    prompt = await current_question(session, row, turn.today)
     if prompt is None:
         return None
     channel = routing.channels.get(row.channel)
@@ -342,7 +339,7 @@ async def plan(
         message = _("The deadline {deadline} has already passed; give a later one.")
         raise RoundError(message.format(deadline=moment(deadline, zone)))
     today = now.astimezone(zone).date()
-    found = await audiences.resolve(session, audience, today=today)
+    found = await audiences.resolve(session, audience)
     households = await audiences.count(session, found, today=today)
     if households == 0:
         message = _("No household matches the audience “{audience}”.")

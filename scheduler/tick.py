@@ -17,7 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.config import Settings
 from messages.render import N_, _
 from scheduler.delivery import Routing
-from scheduler.windows import Windows
 from storage.conversations import expire_idle
 
 log = logging.getLogger(__name__)
@@ -36,12 +35,6 @@ class Context:
     def today(self) -> date:
         """The local date of `now`."""
         return self.now.astimezone(self.settings.zone).date()
-
-    @property
-    def windows(self) -> Windows:
-        """Quiet hours, the daily cap and holidays, as the sender applies them."""
-        s = self.settings
-        return Windows.parse(s.zone, s.quiet_hours, s.daily_cap)
 
 
 @dataclass(frozen=True)

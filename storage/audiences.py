@@ -259,8 +259,8 @@ async def stream_ids(
 # --- checking against the store -------------------------------------------------------------
 
 
-async def resolve(session: AsyncSession, text: str, *, today: date) -> Audience:
-    """Parse the text and check it against the store (`today` is kept for the callers' sake)."""
+async def resolve(session: AsyncSession, text: str) -> Audience:
+    """Parse the text and check it against the store."""
     audience = parse(text)
     await check(session, audience)
     return audience

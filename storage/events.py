@@ -19,7 +19,6 @@ from storage.models import (
     EventRegistration,
     Household,
     Message,
-    StaffUser,
     Village,
 )
 from storage.models import Relay as RelayRow
@@ -289,9 +288,3 @@ async def registrants(session: AsyncSession, *, event_id: int) -> list[Registran
         .order_by(Commune.name, Village.name, Household.code)
     )
     return [RegistrantLine(*row) for row in rows.all()]
-
-
-async def staff_active(session: AsyncSession, *, username: str) -> bool:
-    """Whether an active staff user has this name."""
-    query = select(StaffUser.id).where(StaffUser.username == username, StaffUser.active)
-    return await session.scalar(query) is not None

@@ -130,17 +130,6 @@ async def running_for(session: AsyncSession, *, survey_id: int) -> RoundRow | No
     return rows[0] if rows else None
 
 
-async def newest_open(session: AsyncSession, *, survey_id: int) -> int | None:
-    """The survey's newest open round: the one `loa survey start` and the engine start in."""
-    found: int | None = await session.scalar(
-        select(SurveyRound.id)
-        .where(SurveyRound.survey_id == survey_id, SurveyRound.closed_at.is_(None))
-        .order_by(SurveyRound.id.desc())
-        .limit(1)
-    )
-    return found
-
-
 def _has_conversation(round_id: int) -> ColumnElement[bool]:
     return exists().where(
         Conversation.round_id == round_id, Conversation.household_id == Household.id

@@ -77,3 +77,9 @@ async def add_staff(
         changes={"role": [None, role], "areas": [None, list(dict.fromkeys(areas))]},
     )
     return user
+
+
+async def is_active(session: AsyncSession, *, username: str) -> bool:
+    """Whether an active staff user has this name."""
+    query = select(StaffUser.id).where(StaffUser.username == username, StaffUser.active)
+    return await session.scalar(query) is not None

@@ -160,14 +160,20 @@ async def list_surveys(session: AsyncSession) -> list[SurveySummary]:
     ]
 
 
-async def open_round(session: AsyncSession, *, survey_id: int, title: str, now: datetime) -> int:
-    """The survey's open round, opened now if there is none."""
-    round_id = await session.scalar(
+async def newest_open(session: AsyncSession, *, survey_id: int) -> int | None:
+    """The survey's newest open round: the one new conversations start in."""
+    found: int | None = await session.scalar(
         select(SurveyRound.id)
         .where(SurveyRound.survey_id == survey_id, SurveyRound.closed_at.is_(None))
         .order_by(SurveyRound.id.desc())
         .limit(1)
     )
+    return found
+
+
+async def open_round(session: AsyncSession, *, survey_id: int, title: str, now: datetime) -> int:
+    """The survey's open round, opened now if there is none."""
+    round_id = await newest_open(session, survey_id=survey_id)
     if round_id is not None:
         return round_id
     new = SurveyRound(survey_id=survey_id, title=title, opened_at=now)

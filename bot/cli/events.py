@@ -24,6 +24,7 @@ from scheduler import broadcasts
 from scheduler import events as logic
 from scheduler.delivery import Routing
 from storage import events as store
+from storage import staff
 from storage.audience_query import AudienceError
 from storage.exports import registrants
 
@@ -137,7 +138,7 @@ async def _actor(session: AsyncSession, username: str | None) -> str:
     """Who creates it: the staff user named with --as (who must exist), else the OS user."""
     if username is None:
         return cli_actor().name
-    if not await store.staff_active(session, username=username):
+    if not await staff.is_active(session, username=username):
         raise logic.EventError(_("No active staff user is called {name}.").format(name=username))
     return username
 

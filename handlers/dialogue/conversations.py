@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.dialogue.engine import Engine, State, Step
 from handlers.dialogue.form import Form
+from handlers.dialogue.prompts import Prompt
 from messages.render import _
 from storage import conversations as store
 from storage import messages, surveys
@@ -120,12 +121,25 @@ async def start(
     return _take(row, state, engine.begin(state, turn.today), turn, batch, kind=SURVEY)
 
 
+def _state(row: store.ConversationRow) -> State:
+    """The engine's state of a stored conversation (a copy: the engine changes it)."""
+    return State(row.position, row.misses, list(row.trail), dict(row.answers), row.status)
+
+
+async def current_question(
+    session: AsyncSession, row: store.ConversationRow, today: date
+) -> Prompt | None:
+    """The question a running conversation waits on (a reminder asks it again)."""
+    engine = await engine_for(session, version_id=row.version_id, content_hash=row.version_hash)
+    return engine.current(_state(row), today)
+
+
 async def reply(
     session: AsyncSession, row: store.ConversationRow, text: str, turn: Turn, batch: Batch
 ) -> list[Outbound]:
     """Take a household's reply in its running conversation; a fault is answered, not raised."""
     engine = await engine_for(session, version_id=row.version_id, content_hash=row.version_hash)
-    state = State(row.position, row.misses, list(row.trail), dict(row.answers), row.status)
+    state = _state(row)
     try:
         step = engine.reply(state, text, turn.today)
     except Exception:  # one odd reply must not stop the service; the state stays as it was

@@ -406,7 +406,7 @@ async def test_the_audience_picks_these_households(
     sessions: Sessions, store: dict[str, int], text: str, expected: str
 ) -> None:
     async with sessions() as session:
-        audience = await audiences.resolve(session, text, today=TODAY)
+        audience = await audiences.resolve(session, text)
         ids = set(await session.scalars(audiences.household_ids(audience, today=TODAY)))
         total = await audiences.count(session, audience, today=TODAY)
     names = {code for code, id_ in store.items() if id_ in ids}
@@ -474,7 +474,7 @@ async def test_check_against_the_store(
 ) -> None:
     async with sessions() as session:
         with pytest.raises(AudienceError) as caught:
-            await audiences.resolve(session, text, today=TODAY)
+            await audiences.resolve(session, text)
     message = str(caught.value)
     assert all(word in message for word in mentions), message
     assert not any(f" {word}" in message for word in absent), message
@@ -483,12 +483,12 @@ async def test_check_against_the_store(
 async def test_a_text_question_takes_any_value_and_no_survey_is_named(sessions: Sessions) -> None:
     async with sessions() as session:
         with pytest.raises(AudienceError) as caught:
-            await audiences.resolve(session, "answer:needs.want_training=yes", today=TODAY)
+            await audiences.resolve(session, "answer:needs.want_training=yes")
     assert "needs" in str(caught.value)
     async with sessions() as session, session.begin():
         await xlsform.save_form(
             session, _needs_form(), source_name="needs.csv", actor=Actor("cli:test", "t"), now=NOW
         )
     async with sessions() as session:
-        audience = await audiences.resolve(session, "answer:needs.wish_text=nhà", today=TODAY)
+        audience = await audiences.resolve(session, "answer:needs.wish_text=nhà")
         assert await audiences.count(session, audience, today=TODAY) == 0
