@@ -19,10 +19,11 @@ from bot.workers import start_lanes, start_polling
 from scheduler.delivery import Routing
 from scheduler.jobs import SchedulerService
 from storage.db import create_engine, session_factory
+from web import errors
+from web.api import OPENAPI_URL
 from web.console import STATIC_DIR
-from web.console.pages import router as pages_router
-from web.health import router as health_router
-from web.webhooks import router as webhooks_router
+from web.logs import hide_queries
+from web.routes import routers
 
 
 def create_app(
@@ -44,6 +45,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        hide_queries()
         engine = create_engine(settings.database_url)
         sessions = session_factory(engine)
         stop = asyncio.Event()
@@ -69,12 +71,23 @@ def create_app(
         finally:
             await engine.dispose()
 
-    app = FastAPI(title="Loa", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(
+        title="Loa API",
+        version="1",
+        description="Households, follow-ups, surveys, broadcasts, events and messages of the "
+        "areas a staff user covers. Send `Authorization: Bearer <token>`; "
+        "`loa staff token USERNAME` prints a token.",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=OPENAPI_URL,
+    )
     app.state.settings = settings
+    app.state.clock = clock
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    app.include_router(health_router)
-    app.include_router(webhooks_router)
-    app.include_router(pages_router)
+    for router, options in routers():
+        app.include_router(router, **options)  # type: ignore[arg-type]
+    errors.install(app)
     return app
 
 

@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Ho_Chi_Minh"
     secret_key: str = "dev-only-change-me"
     locale: str = "vi"
+    demo: bool = False  # `make demo`: the console shows "Thử như người dân" (try as a household)
     survey_expiry_hours: int = Field(default=72, ge=1)  # a silent conversation expires after
     help_contact: str = ""  # whom an unknown number should call, e.g. "chị Lan, 0912 345 678"
     public_url: str = "http://127.0.0.1:8000"  # where providers reach Loa's webhooks

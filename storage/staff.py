@@ -79,7 +79,12 @@ async def add_staff(
     return user
 
 
+async def staff_id_of(session: AsyncSession, *, username: str) -> int | None:
+    """The id of the active staff user with this name."""
+    query = select(StaffUser.id).where(StaffUser.username == username, StaffUser.active)
+    return await session.scalar(query)
+
+
 async def is_active(session: AsyncSession, *, username: str) -> bool:
     """Whether an active staff user has this name."""
-    query = select(StaffUser.id).where(StaffUser.username == username, StaffUser.active)
-    return await session.scalar(query) is not None
+    return await staff_id_of(session, username=username) is not None

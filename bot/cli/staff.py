@@ -13,7 +13,8 @@ from bot.cli import common
 from bot.cli.common import app, cli_actor, fail, out, with_store
 from messages.render import _
 from storage.models import ROLES
-from storage.staff import add_staff
+from storage.signin import new_token
+from storage.staff import add_staff, staff_id_of
 
 staff = typer.Typer(help=_("Staff users."), no_args_is_help=True)
 app.add_typer(staff, name="staff")
@@ -49,3 +50,21 @@ def staff_add(
 
     with_store(work)
     out.print(_("Staff user {name} added.").format(name=username))
+
+
+@staff.command("token")
+def staff_token(username: str) -> None:
+    """Print a new API token for a user; their earlier token stops working."""
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> str:
+        async with sessions() as session:
+            staff_id = await staff_id_of(session, username=username)
+            if staff_id is None:
+                fail(_("No active staff user is called {name}.").format(name=username))
+            token = await new_token(session, staff_id=staff_id, now=common.clock.now())
+            await session.commit()
+            return token
+
+    token = with_store(work)
+    out.print(_("A new API token for {name} (shown once; keep it secret):").format(name=username))
+    print(token)  # noqa: T201 - plain, so scripts can read the last line

@@ -10,7 +10,7 @@ from storage.models.followups import FollowUp
 from storage.models.households import CONTACT_PHONE, Contact, Household, HouseholdDeprivation
 from storage.models.loans import Instalment, Loan
 from storage.models.messages import Message
-from storage.models.staff import AREA_LEVELS, ROLES, StaffArea, StaffUser
+from storage.models.staff import AREA_LEVELS, ROLES, ApiToken, StaffArea, StaffSession, StaffUser
 from storage.models.surveys import (
     Answer,
     Conversation,
@@ -24,6 +24,7 @@ __all__ = [
     "CONTACT_PHONE",
     "ROLES",
     "Answer",
+    "ApiToken",
     "AuditEntry",
     "Base",
     "Broadcast",
@@ -46,6 +47,7 @@ __all__ = [
     "RegistrationCode",
     "Relay",
     "StaffArea",
+    "StaffSession",
     "StaffUser",
     "Survey",
     "SurveyRound",

@@ -1,0 +1,7 @@
+"""API: surveys (being built)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["surveys"])
