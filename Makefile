@@ -41,7 +41,8 @@ demo: install
 	$(LOA) import loans $(DEMO_DIR)/khoan-vay.xlsx
 	$(LOA) survey import messages/vi/surveys/*.csv
 	$(LOA) demo-outreach
-	$(LOA) run --host 127.0.0.1 --port 8000
+	$(LOA) demo-staff --save $(DEMO_DIR)/tai-khoan.txt
+	LOA_DEMO=1 $(LOA) run --host 127.0.0.1 --port 8000
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -57,6 +58,7 @@ bench: install
 	$(BIN)/python benchmarks/pacing.py
 	$(BIN)/python benchmarks/crash.py
 	$(BIN)/python benchmarks/outreach.py
+	$(BIN)/python benchmarks/console.py
 
 clean:
 	rm -rf $(VENV) var build *.egg-info $(MO)

@@ -21,6 +21,7 @@ from scheduler.event_drafts import EventDraft
 from scheduler.events import Created, create
 from scheduler.tick import Context, Line, tick
 from storage import events, reach, registry
+from storage.conversations import active_conversations, contacts_for
 from storage.models.events import CONFIRMED, INVITED, TRAINING
 from storage.models.households import CONTACT_PHONE
 
@@ -36,6 +37,7 @@ class DemoOutreach:
     event_id: int
     registered: int
     lines: list[Line]
+    commune: str  # the commune it all happens in: the demo assistant's
 
 
 def _local(settings: Settings, now: datetime, days: int, hour: int) -> datetime:
@@ -60,7 +62,7 @@ async def seed_outreach(
         event_id = (await _event(session, commune.code, audience, settings, routing, now)).event_id
     lines = await tick(Context(sessions, routing, settings, now))  # the class's notice goes out
     registered = await _replies(sessions, inbox, event_id)
-    return DemoOutreach(broadcast_id, event_id, registered, lines)
+    return DemoOutreach(broadcast_id, event_id, registered, lines, commune.code)
 
 
 async def _broadcast(
@@ -111,11 +113,20 @@ async def _replies(sessions: async_sessionmaker[AsyncSession], inbox: Inbox, eve
     async with sessions() as session:
         invited = await events.household_ids(session, event_id=event_id, statuses=[INVITED])
         routes = await reach.household_routes(session, household_ids=invited[:50])
-    phones = [
-        next(r.address for r in found if r.kind == CONTACT_PHONE and not r.opted_out)
-        for found in routes.values()
-        if any(r.kind == CONTACT_PHONE and not r.opted_out for r in found)
-    ][:REGISTRANTS]
+        phones = [
+            next(r.address for r in found if r.kind == CONTACT_PHONE and not r.opted_out)
+            for found in routes.values()
+            if any(r.kind == CONTACT_PHONE and not r.opted_out for r in found)
+        ]
+        # A phone in the middle of a survey would answer it with "1" (`make demo` run again)
+        refs = await contacts_for(session, addresses=phones)
+        busy = await active_conversations(
+            session, contact_ids=[ref.contact_id for found in refs.values() for ref in found]
+        )
+        busy_contacts = {row.contact_id for row in busy.values()}
+        phones = [
+            p for p in phones if not any(ref.contact_id in busy_contacts for ref in refs.get(p, []))
+        ][:REGISTRANTS]
     console = inbox.channels["console"]
     for phone in phones:
         await inbox.handle(console, [Incoming("console", phone, "1")])

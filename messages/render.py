@@ -49,6 +49,8 @@ def money(amount: int | Decimal, *, unit: str = "symbol") -> str:
 
 def number(value: int | float | Decimal) -> str:
     """Format a number with Vietnamese grouping: 400.496."""
+    if isinstance(value, int):  # the same text as Babel's, ~300 times faster (pages show many)
+        return f"{value:,}".replace(",", ".")
     return str(format_decimal(value, locale=DEFAULT_LOCALE))
 
 

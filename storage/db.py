@@ -27,7 +27,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    """An async engine for the URL; SQLite files get their folder, WAL and foreign keys."""
+    """An async engine for the URL; SQLite files get their folder, WAL and foreign keys.
+
+    Statement parameters (names, phone numbers) never go into SQLAlchemy's log lines or error
+    messages, whatever level the logging is set to."""
+    kwargs.setdefault("hide_parameters", True)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":

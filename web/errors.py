@@ -40,7 +40,7 @@ def _error_page(request: Request, status: int, detail: str | None) -> Response:
     return page(
         request,
         "error.html",
-        None,
+        getattr(request.state, "staff", None),  # signed in on a page that failed: keep the menu
         {"status": status, "title": title, "detail": detail if detail != title else None},
         status_code=status,
     )

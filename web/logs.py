@@ -1,5 +1,6 @@
-"""Access logs without query strings: searches carry names and phone numbers, tokens may ride
-in a link, and none of them belong in a log file."""
+"""Logs without personal data: access lines lose their query strings (searches carry names and
+phone numbers, tokens may ride in a link), and the SQLite driver's debug lines, which print every
+statement's parameters, stay off even when the root logger is set to DEBUG."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ class _NoQuery(logging.Filter):
 
 
 def hide_queries() -> None:
-    """Install the filter once on uvicorn's access logger."""
+    """Install the filter once on uvicorn's access logger; keep aiosqlite at INFO."""
+    logging.getLogger("aiosqlite").setLevel(logging.INFO)
     logger = logging.getLogger("uvicorn.access")
     if not any(isinstance(f, _NoQuery) for f in logger.filters):
         logger.addFilter(_NoQuery())

@@ -1,4 +1,5 @@
-"""`loa run`, `loa db upgrade`, `loa demo-data`: the service and its store."""
+"""`loa run`, `loa db upgrade`, `loa demo-data`, and `make demo`'s `loa demo-outreach` and
+`loa demo-staff`: the service, its store and its demo."""
 
 from __future__ import annotations
 
@@ -13,9 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.app import create_app
 from bot.channels.registry import opened
 from bot.cli import common
-from bot.cli.common import app, fail, out, with_store
+from bot.cli.common import app, cli_actor, fail, out, with_store
 from bot.config import get_settings
+from bot.demo_answers import DemoAnswers, seed_answers
 from bot.demo_outreach import DemoOutreach, seed_outreach
+from bot.demo_staff import DemoLogin, plain_box, seed_staff, sign_in_box
 from bot.demodata import write_areas, write_households, write_loans
 from bot.inbox import Inbox, order
 from messages.render import _, number
@@ -56,13 +59,25 @@ def demo_outreach() -> None:
     """Demo only: a scheduled broadcast, a class with registrations, today's loan reminders."""
     settings = get_settings()
 
-    async def work(sessions: async_sessionmaker[AsyncSession]) -> DemoOutreach:
+    async def work(
+        sessions: async_sessionmaker[AsyncSession],
+    ) -> tuple[DemoOutreach, DemoAnswers]:
         async with opened(settings, sessions, common.clock) as channels:
             routing = Routing(channels, order(settings))
             inbox = Inbox(sessions, common.clock, settings, channels)
-            return await seed_outreach(sessions, settings, common.clock, routing, inbox)
+            done = await seed_outreach(sessions, settings, common.clock, routing, inbox)
+            answers = await seed_answers(
+                sessions,
+                settings,
+                common.clock,
+                routing,
+                inbox,
+                commune=done.commune,
+                actor=cli_actor(),
+            )
+            return done, answers
 
-    done = with_store(work)
+    done, answers = with_store(work)
     out.print(
         _("Broadcast {b} is scheduled for tomorrow 08:00; class {e} has {n} registered.").format(
             b=done.broadcast_id, e=done.event_id, n=done.registered
@@ -71,6 +86,33 @@ def demo_outreach() -> None:
     for line in done.lines:
         if line.count:
             out.print(f"  {line}")
+    out.print(
+        _(
+            "Survey round {r}: {asked} households asked, {n} replies from their phones "
+            "(answers, follow-ups and inbox messages for the console)."
+        ).format(r=answers.round_id, asked=number(answers.asked), n=number(answers.replies))
+    )
+
+
+@app.command("demo-staff")
+def demo_staff(
+    save: Annotated[
+        Path | None, typer.Option(help=_("Also write the accounts to this file (for the demo)"))
+    ] = None,
+) -> None:
+    """Demo only: accounts quantri (admin), canbo.xa (assistant) and canbo.tinh (officer) with
+    new passwords, printed."""
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> list[DemoLogin]:
+        return await seed_staff(sessions, common.clock, cli_actor())
+
+    logins = with_store(work)
+    box = sign_in_box(logins, get_settings().public_url)
+    out.print(box)
+    if save:
+        save.parent.mkdir(parents=True, exist_ok=True)
+        save.write_text(plain_box(logins, get_settings().public_url), encoding="utf-8")
+        save.chmod(0o600)
 
 
 @app.command("demo-data")

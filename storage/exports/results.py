@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.exports.tables import Cell, local
@@ -23,9 +23,15 @@ FIXED = [
 
 
 async def result_rows(
-    session: AsyncSession, *, form_id: str, questions: Sequence[str], zone: ZoneInfo
+    session: AsyncSession,
+    *,
+    form_id: str,
+    questions: Sequence[str],
+    zone: ZoneInfo,
+    where: Sequence[ColumnElement[bool]] = (),
 ) -> list[list[Cell]]:
-    """Every conversation of the survey (complete or not), oldest first."""
+    """Every conversation of the survey (complete or not), oldest first; WHERE adds
+    conditions on the conversation and its household (the console's scope, round, commune)."""
     conversations = (
         await session.execute(
             select(
@@ -42,7 +48,7 @@ async def result_rows(
             .join(Survey, Survey.id == SurveyVersion.survey_id)
             .join(Household, Household.id == Conversation.household_id)
             .outerjoin(Village, Village.id == Household.village_id)
-            .where(Survey.form_id == form_id)
+            .where(Survey.form_id == form_id, *where)
             .order_by(Conversation.id)
         )
     ).all()

@@ -15,7 +15,10 @@ class AuditEntry(Base):
     """One change to one record."""
 
     __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_log_entity", "entity", "entity_key"),)
+    __table_args__ = (
+        Index("ix_audit_log_entity", "entity", "entity_key"),
+        Index("ix_audit_log_actor", "actor", "id"),  # the audit page's "who", newest first
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime]  # ids follow time, so no index of its own

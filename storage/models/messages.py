@@ -54,6 +54,11 @@ class Message(Base):
         Index("ix_messages_due", "status", "channel", "priority", "not_before"),
         Index("ix_messages_provider", "channel", "provider_id"),
         Index("ix_messages_source", "source_kind", "source_id", "status"),
+        Index("ix_messages_created_at", "created_at"),  # the log newest first, the API's since
+        Index(  # the overview's counts per household, from the index alone
+            "ix_messages_household_window", "household_id", "created_at", "direction", "status"
+        ),
+        Index("ix_messages_household_kind", "household_id", "kind"),  # the inbox
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

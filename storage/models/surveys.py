@@ -84,6 +84,9 @@ class Conversation(Base):
         ),
         Index("ix_conversations_round_household", "round_id", "household_id"),
         Index("ix_conversations_version_status", "version_id", "status"),
+        Index(  # the overview's 30-day counts per household, from the index alone
+            "ix_conversations_household_window", "household_id", "started_at", "status"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -106,7 +109,10 @@ class Answer(Base):
     """One question's answer in one conversation; it belongs to the household."""
 
     __tablename__ = "answers"
-    __table_args__ = (UniqueConstraint("conversation_id", "question"),)
+    __table_args__ = (
+        UniqueConstraint("conversation_id", "question"),
+        Index("ix_answers_question_answered_at", "question", "answered_at"),  # latest answers
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))

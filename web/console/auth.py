@@ -61,7 +61,9 @@ async def current_staff(request: Request, session: SessionDep) -> Staff:
         who = await session_user(session, token=token, now=request.app.state.clock.now())
     if who is None:
         raise SignInRequired
-    return await staff_of(session, who)
+    staff = await staff_of(session, who)
+    request.state.staff = staff  # an error page of this request still shows the menu
+    return staff
 
 
 def forbidden() -> HTTPException:
