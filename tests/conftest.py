@@ -30,9 +30,11 @@ from storage.models import Base
 PG_URL = os.environ.get("LOA_TEST_PG_URL", "")
 REQUIRE_PG = os.environ.get("LOA_TEST_REQUIRE_PG") == "1"
 REQUIRE_KANNEL = os.environ.get("LOA_TEST_REQUIRE_KANNEL") == "1"
+REQUIRE_CHROMIUM = os.environ.get("LOA_TEST_REQUIRE_CHROMIUM") == "1"  # tests/e2e
 NOW = datetime(2026, 11, 21, 3, 0, tzinfo=UTC)
 _skipped_pg: list[str] = []
 _skipped_kannel: list[str] = []
+_skipped_chromium: list[str] = []
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -45,6 +47,8 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         _skipped_pg.append(report.nodeid)
     if report.skipped and "kannel" in report.keywords:
         _skipped_kannel.append(report.nodeid)
+    if report.skipped and "chromium" in report.keywords:
+        _skipped_chromium.append(report.nodeid)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -63,6 +67,15 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             reporter.write_line(
                 f"FAILED: {len(_skipped_kannel)} Kannel tests were skipped "
                 "but LOA_TEST_REQUIRE_KANNEL=1",
+                red=True,
+            )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    if REQUIRE_CHROMIUM and _skipped_chromium:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(
+                f"FAILED: {len(_skipped_chromium)} browser tests were skipped "
+                "but LOA_TEST_REQUIRE_CHROMIUM=1",
                 red=True,
             )
         session.exitstatus = pytest.ExitCode.TESTS_FAILED

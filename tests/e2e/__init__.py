@@ -1,0 +1,1 @@
+"""End-to-end tests: Loa in Debian's Chromium, driven by Playwright."""
