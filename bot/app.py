@@ -23,6 +23,7 @@ from web import errors
 from web.api import OPENAPI_URL
 from web.console import STATIC_DIR
 from web.logs import hide_queries
+from web.recent import Recent
 from web.routes import routers
 
 
@@ -84,6 +85,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.clock = clock
+    app.state.recent = Recent()  # a province's figures, counted at most once a minute
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router, options in routers():
         app.include_router(router, **options)  # type: ignore[arg-type]

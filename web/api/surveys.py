@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, Field
 
 from storage import console_result_tables, console_results, console_surveys
@@ -20,6 +20,7 @@ from web.api.auth import ApiStaff
 from web.api.pages import Page, PagingDep
 from web.console.auth import not_found
 from web.deps import SessionDep
+from web.recent import counted
 
 router = APIRouter(tags=["surveys"])
 CODE = r"^[0-9A-Za-z_-]+$"  # an official unit code
@@ -93,6 +94,11 @@ class ResultsOut(BaseModel):
     commune: str | None
     asked: int = Field(description="Households asked")
     completed: int = Field(description="Households that finished the survey")
+    counted_at: datetime | None = Field(
+        None,
+        description="When the figures were counted, for a view of more than 20 communes "
+        "(counted at most once a minute); none: counted for this request",
+    )
     questions: list[QuestionResultOut]
 
 
@@ -162,6 +168,7 @@ async def get_survey(session: SessionDep, staff: ApiStaff, survey_id: SurveyId) 
 
 @router.get("/surveys/{survey_id}/results", response_model=ResultsOut)
 async def get_results(
+    request: Request,
     session: SessionDep,
     staff: ApiStaff,
     survey_id: SurveyId,
@@ -186,14 +193,23 @@ async def get_results(
     if view is None:
         raise not_found()
     choice_names, open_names = console_result_tables.questions_of(form)
-    found = await console_results.tally(
-        session,
-        survey_id=survey_id,
-        view=view,
-        choice_questions=choice_names,
-        open_questions=open_names,
-        details=False,
+    figures = await counted(
+        request,
+        ("results", survey_id, view, False),
+        lambda: console_results.tally(
+            session,
+            survey_id=survey_id,
+            view=view,
+            choice_questions=choice_names,
+            open_questions=open_names,
+            details=False,
+        ),
+        scope=staff.scope,
+        communes=1
+        if view.commune
+        else len(await console_surveys.communes_in(session, scope=staff.scope)),
     )
+    found = figures.value
     questions = console_result_tables.results(form, found, categories=CATEGORIES)
     return ResultsOut(
         survey_id=line.id,
@@ -202,6 +218,7 @@ async def get_results(
         commune=view.commune,
         asked=found.asked,
         completed=found.completed,
+        counted_at=figures.at,
         questions=[_question(q) for q in questions],
     )
 

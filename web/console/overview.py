@@ -15,6 +15,7 @@ from web.console import charts
 from web.console.auth import Reader, not_found
 from web.console.templating import page
 from web.deps import SessionDep
+from web.recent import counted
 
 router = APIRouter()
 
@@ -71,15 +72,20 @@ async def overview_page(
     chosen = commune or (choices[0][0] if len(choices) == 1 else None)
     settings = request.app.state.settings
     order = [n.strip() for n in settings.channel_order.split(",") if n.strip() in CHANNELS]
-    data = await overview(
-        request.app.state.sessions,
+    now = request.app.state.clock.now()
+    figures = await counted(
+        request,
+        ("overview", chosen, tuple(order)),
+        lambda: overview(
+            request.app.state.sessions, scope=staff.scope, now=now, commune=chosen, order=order
+        ),
         scope=staff.scope,
-        now=request.app.state.clock.now(),
-        commune=chosen,
-        order=order,
+        communes=1 if chosen else len(choices),
     )
+    data = figures.value
     context = {
         "data": data,
+        "counted_at": figures.at,
         "choices": choices,
         "chosen": chosen,
         "chosen_name": dict(choices).get(chosen or "", ""),

@@ -36,6 +36,7 @@ from web.console.charts import bars
 from web.console.templating import page
 from web.console.uploads import UploadError, saved
 from web.deps import SessionDep
+from web.recent import counted
 
 router = APIRouter()
 log = logging.getLogger(__name__)
@@ -168,20 +169,29 @@ async def results_page(
         raise not_found()
     view = await _view(session, staff, survey_id, round_text, commune)
     choice_names, open_names = console_result_tables.questions_of(definition)
-    found = await console_results.tally(
-        session,
-        survey_id=survey_id,
-        view=view,
-        choice_questions=choice_names,
-        open_questions=open_names,
+    communes = await console_surveys.communes_in(session, scope=staff.scope)
+    figures = await counted(
+        request,
+        ("results", survey_id, view, True),
+        lambda: console_results.tally(
+            session,
+            survey_id=survey_id,
+            view=view,
+            choice_questions=choice_names,
+            open_questions=open_names,
+        ),
+        scope=staff.scope,
+        communes=1 if view.commune else len(communes),
     )
+    found = figures.value
     questions = console_result_tables.results(definition, found, categories=CATEGORIES)
     context = {
         "survey": survey,
         "view": view,
         "found": found,
+        "counted_at": figures.at,
         "questions": [(q, _chart(q)) for q in questions],
-        "communes": await console_surveys.communes_in(session, scope=staff.scope),
+        "communes": communes,
         "query": _query(view),
     }
     return page(request, "surveys/results.html", staff, context)
