@@ -14,10 +14,9 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.events import RegistrantLine
-from storage.models import Commune, Contact, Event, EventRegistration, Household, Village
+from storage.events import RegistrantLine, registrants_query
+from storage.models import Commune, Event, EventRegistration, Household, Village
 from storage.models.events import REGISTERED
-from storage.models.households import CONTACT_PHONE
 from storage.scope import Scope
 
 
@@ -104,32 +103,7 @@ async def get_event(session: AsyncSession, *, scope: Scope, event_id: int) -> Ev
 
 
 def _registrants(scope: Scope, event_id: int) -> Any:
-    phone = (
-        select(Contact.address)
-        .where(Contact.household_id == Household.id, Contact.kind == CONTACT_PHONE)
-        .order_by(Contact.position, Contact.id)
-        .limit(1)
-        .scalar_subquery()
-    )
-    return (
-        select(
-            Household.code,
-            Household.head_name,
-            func.coalesce(Village.name, ""),
-            Commune.name,
-            phone,
-            EventRegistration.registered_at,
-            EventRegistration.channel,
-        )
-        .join(Household, Household.id == EventRegistration.household_id)
-        .join(Commune, Commune.code == Household.commune_code)
-        .outerjoin(Village, Village.id == Household.village_id)
-        .where(
-            EventRegistration.event_id == event_id,
-            EventRegistration.status == REGISTERED,
-            scope.households(),
-        )
-    )
+    return registrants_query(event_id, scope.households())
 
 
 async def registrants(

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, case, func, select, update
+from sqlalchemy import ColumnElement, Select, Table, case, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -262,8 +262,9 @@ async def cancel_reminders(session: AsyncSession, *, event_id: int, now: datetim
     return int(getattr(done, "rowcount", 0) or 0)
 
 
-async def registrants(session: AsyncSession, *, event_id: int) -> list[RegistrantLine]:
-    """The registered households, by commune, village and code."""
+def registrants_query(event_id: int, *where: ColumnElement[bool]) -> Select[Any]:
+    """The registered households of an event (RegistrantLine's columns), with WHERE besides
+    (the console adds the user's scope); unordered."""
     phone = (
         select(Contact.address)
         .where(Contact.household_id == Household.id, Contact.kind == CONTACT_PHONE)
@@ -271,7 +272,7 @@ async def registrants(session: AsyncSession, *, event_id: int) -> list[Registran
         .limit(1)
         .scalar_subquery()
     )
-    rows = await session.execute(
+    return (
         select(
             Household.code,
             Household.head_name,
@@ -284,7 +285,12 @@ async def registrants(session: AsyncSession, *, event_id: int) -> list[Registran
         .join(Household, Household.id == EventRegistration.household_id)
         .join(Commune, Commune.code == Household.commune_code)
         .outerjoin(Village, Village.id == Household.village_id)
-        .where(and_(EventRegistration.event_id == event_id, EventRegistration.status == REGISTERED))
-        .order_by(Commune.name, Village.name, Household.code)
+        .where(EventRegistration.event_id == event_id, EventRegistration.status == REGISTERED)
+        .where(*where)
     )
-    return [RegistrantLine(*row) for row in rows.all()]
+
+
+async def registrants(session: AsyncSession, *, event_id: int) -> list[RegistrantLine]:
+    """The registered households, by commune, village and code."""
+    query = registrants_query(event_id).order_by(Commune.name, Village.name, Household.code)
+    return [RegistrantLine(*row) for row in (await session.execute(query)).all()]
