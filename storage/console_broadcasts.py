@@ -16,9 +16,9 @@ from sqlalchemy import ColumnElement, Table, exists, func, literal, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.broadcasts import BroadcastRow, NewBroadcast
-from storage.models import Broadcast, Commune, Message, Village
+from storage.models import Broadcast, Message, Village
 from storage.models.broadcasts import DRAFT, SOURCE_BROADCAST
-from storage.scope import Scope
+from storage.scope import Scope, communes_in
 
 _BROADCASTS = cast(Table, Broadcast.__table__)
 _COLUMNS = [getattr(Broadcast, name) for name in BroadcastRow.__dataclass_fields__]
@@ -109,8 +109,8 @@ async def message_counts(
 
 async def communes(session: AsyncSession, *, scope: Scope) -> list[Place]:
     """The communes in the scope, by code."""
-    query = select(Commune.code, Commune.name, Commune.code).where(scope.where(Commune.code))
-    return [Place(*r) for r in await session.execute(query.order_by(Commune.code))]
+    found = await communes_in(session, scope=scope, by_code=True)
+    return [Place(code, name, code) for code, name in found]
 
 
 async def villages(session: AsyncSession, *, scope: Scope, limit: int = 500) -> list[Place]:

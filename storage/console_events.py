@@ -125,12 +125,6 @@ async def registrants(
     return [Registrant(RegistrantLine(*row), row[0]) for row in rows], total
 
 
-async def communes(session: AsyncSession, *, scope: Scope) -> list[tuple[str, str]]:
-    """The communes the user may see, as (code, name), by name."""
-    query = select(Commune.code, Commune.name).where(scope.where(Commune.code))
-    return [(c, n) for c, n in (await session.execute(query.order_by(Commune.name, Commune.code)))]
-
-
 async def village_communes(session: AsyncSession, *, codes: Sequence[str]) -> set[str | None]:
     """The communes of these village codes (None for a code no village has)."""
     if not codes:

@@ -269,12 +269,6 @@ async def village_commune(session: AsyncSession, *, village_id: int) -> str | No
     return await session.scalar(select(Village.commune_code).where(Village.id == village_id))
 
 
-async def communes(session: AsyncSession, *, scope: Scope) -> list[tuple[str, str]]:
-    """The communes in the scope, for the filter: (code, name), by name."""
-    query = select(Commune.code, Commune.name).where(scope.where(Commune.code))
-    return [(c, n) for c, n in await session.execute(query.order_by(Commune.name))]
-
-
 @dataclass(frozen=True, slots=True)
 class Change:
     """A change made to a follow-up, from the audit log."""

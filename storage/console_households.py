@@ -39,7 +39,7 @@ from messages.text import fold
 from storage.audience_query import CHANNEL_KINDS
 from storage.models import Commune, Contact, Household, Unreachable, Village
 from storage.models.households import CONTACT_PHONE
-from storage.scope import Scope
+from storage.scope import Scope, communes_in
 
 Condition = ColumnElement[bool]
 LAST = "\U0010ffff"  # the greatest code point: `q + LAST` bounds every string starting with q
@@ -280,10 +280,7 @@ async def _contacts(
 
 async def communes(session: AsyncSession, *, scope: Scope) -> list[Place]:
     """The communes in the scope, by name."""
-    rows = await session.execute(
-        select(Commune.code, Commune.name).where(scope.where(Commune.code)).order_by(Commune.name)
-    )
-    return [Place(code, name) for code, name in rows]
+    return [Place(code, name) for code, name in await communes_in(session, scope=scope)]
 
 
 async def commune_name(session: AsyncSession, *, scope: Scope, code: str) -> str | None:

@@ -218,14 +218,6 @@ async def _round_counts(
     }
 
 
-async def communes_in(session: AsyncSession, *, scope: Scope) -> list[tuple[str, str]]:
-    """(code, name) of the communes in scope, by name."""
-    rows = await session.execute(
-        select(Commune.code, Commune.name).where(scope.where(Commune.code)).order_by(Commune.name)
-    )
-    return [(code, name) for code, name in rows]
-
-
 async def scoped_audience(session: AsyncSession, text: str, *, scope: Scope) -> Audience:
     """The audience TEXT, checked against the store and held inside the scope: a user who
     covers some communes only asks their households (AudienceError otherwise)."""

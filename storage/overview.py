@@ -23,13 +23,13 @@ from sqlalchemy import ColumnElement, and_, case, exists, func, literal, select,
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from messages.render import VN_ZONE
-from storage.models import Commune, Contact, Conversation, FollowUp, Household, Message, Village
+from storage.models import Contact, Conversation, FollowUp, Household, Message, Village
 from storage.models.channels import Unreachable
 from storage.models.followups import ASSIGNED, OPEN
 from storage.models.households import CONTACT_PHONE, CONTACT_TELEGRAM, CONTACT_ZALO
 from storage.models.messages import DELIVERED, OUTBOUND, READ, SENT
 from storage.models.surveys import COMPLETED
-from storage.scope import Scope
+from storage.scope import Scope, communes_in
 
 WINDOW_DAYS = 30
 # channel -> the contact kind it writes to, in the order the page shows them
@@ -91,14 +91,6 @@ def window(now: datetime) -> tuple[datetime, list[date]]:
     return datetime.combine(days[0], time(0), tzinfo=VN_ZONE), days
 
 
-async def communes_in(session: AsyncSession, *, scope: Scope) -> list[tuple[str, str]]:
-    """The communes the user covers, as (code, name), by code."""
-    rows = await session.execute(
-        select(Commune.code, Commune.name).where(scope.where(Commune.code)).order_by(Commune.code)
-    )
-    return [(code, name) for code, name in rows.all()]
-
-
 async def overview(
     sessions: async_sessionmaker[AsyncSession],
     *,
@@ -118,7 +110,8 @@ async def overview(
         if commune is None:
             group: Any = Household.commune_code
             where = scope.households()
-            units = [Unit(code, name) for code, name in await communes_in(session, scope=scope)]
+            communes = await communes_in(session, scope=scope, by_code=True)
+            units = [Unit(code, name) for code, name in communes]
         else:
             group = Household.village_id
             where = and_(Household.commune_code == commune, scope.households())

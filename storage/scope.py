@@ -69,3 +69,13 @@ async def scope_of(session: AsyncSession, *, staff_id: int, role: str) -> Scope:
         return Scope(frozenset())
     codes = await session.scalars(select(Commune.code).where(or_(*conditions)))
     return Scope(frozenset(codes))
+
+
+async def communes_in(
+    session: AsyncSession, *, scope: Scope, by_code: bool = False
+) -> list[tuple[str, str]]:
+    """(code, name) of the communes the scope covers, by name (or by code): the pages'
+    commune filters and the overview's rows."""
+    order = (Commune.code,) if by_code else (Commune.name, Commune.code)
+    query = select(Commune.code, Commune.name).where(scope.where(Commune.code)).order_by(*order)
+    return [(code, name) for code, name in await session.execute(query)]

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from storage import console_result_tables, console_results, console_surveys
 from storage.console_result_tables import QuestionResult
 from storage.console_surveys import RoundLine, SurveyLine
+from storage.scope import communes_in
 from storage.vocab import CATEGORIES
 from web.api.auth import ApiStaff
 from web.api.pages import Page, PagingDep
@@ -205,9 +206,7 @@ async def get_results(
             details=False,
         ),
         scope=staff.scope,
-        communes=1
-        if view.commune
-        else len(await console_surveys.communes_in(session, scope=staff.scope)),
+        communes=1 if view.commune else len(await communes_in(session, scope=staff.scope)),
     )
     found = figures.value
     questions = console_result_tables.results(form, found, categories=CATEGORIES)

@@ -7,6 +7,7 @@ broadcast whose communes are not all theirs answers 404, like one that does not 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -167,20 +168,32 @@ async def progress(
     return page(request, "broadcasts/_progress.html", staff, context)
 
 
+async def _act(
+    request: Request,
+    session: AsyncSession,
+    staff: Staff,
+    broadcast_id: int,
+    act: Callable[..., Awaitable[Any]],
+    done: str,
+) -> Response:
+    """Approve or cancel from the broadcast's page: back to it, the refusal beside the button."""
+    row = await actions.find(session, staff, broadcast_id)
+    now = request.app.state.clock.now()
+    try:
+        await act(session, row, staff=staff, source="console", now=now)
+        await session.commit()
+    except BroadcastError as exc:
+        await session.rollback()
+        return await _detail(request, session, staff, row, error=str(exc), status_code=400)
+    return RedirectResponse(f"/broadcasts/{row.id}?done={done}", status_code=303)
+
+
 @router.post("/broadcasts/{broadcast_id}/approve", response_class=HTMLResponse)
 async def approve(
     request: Request, session: SessionDep, staff: PostingApprove, broadcast_id: BroadcastId
 ) -> Response:
     """An officer approves (never the writer; their areas cover every commune)."""
-    row = await actions.find(session, staff, broadcast_id)
-    now = request.app.state.clock.now()
-    try:
-        await actions.approve(session, row, staff=staff, source="console", now=now)
-        await session.commit()
-    except BroadcastError as exc:
-        await session.rollback()
-        return await _detail(request, session, staff, row, error=str(exc), status_code=400)
-    return RedirectResponse(f"/broadcasts/{row.id}?done=approved", status_code=303)
+    return await _act(request, session, staff, broadcast_id, actions.approve, "approved")
 
 
 @router.post("/broadcasts/{broadcast_id}/cancel", response_class=HTMLResponse)
@@ -188,12 +201,4 @@ async def cancel(
     request: Request, session: SessionDep, staff: Posting, broadcast_id: BroadcastId
 ) -> Response:
     """Cancel: its writer, an officer or an admin; what was sent stays sent."""
-    row = await actions.find(session, staff, broadcast_id)
-    now = request.app.state.clock.now()
-    try:
-        await actions.cancel(session, row, staff=staff, source="console", now=now)
-        await session.commit()
-    except BroadcastError as exc:
-        await session.rollback()
-        return await _detail(request, session, staff, row, error=str(exc), status_code=400)
-    return RedirectResponse(f"/broadcasts/{row.id}?done=cancelled", status_code=303)
+    return await _act(request, session, staff, broadcast_id, actions.cancel, "cancelled")

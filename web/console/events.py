@@ -28,6 +28,7 @@ from storage import console_events as queries
 from storage.audience_query import AudienceError
 from storage.exports import registrants as export
 from storage.models.events import EVENT_KINDS, TRAINING
+from storage.scope import communes_in
 from web.console.auth import Composer, PostingCompose, Reader, Staff, allowed, not_found
 from web.console.event_changes import CHANGES, ChangeRefused, wanted_change
 from web.console.event_forms import EventForm, audit_fields, checked, clean, detail_fields
@@ -96,7 +97,7 @@ async def _form_page(
     preview: logic.Created | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    communes = await queries.communes(session, scope=staff.scope)
+    communes = await communes_in(session, scope=staff.scope)
     context = {
         "form": form,
         "errors": errors or {},
@@ -118,7 +119,7 @@ async def new_event(
 ) -> HTMLResponse:
     """The form for a new event; the kind chosen first decides the detail fields."""
     form = EventForm(kind=kind if kind in EVENT_KINDS else TRAINING)
-    communes = await queries.communes(session, scope=staff.scope)
+    communes = await communes_in(session, scope=staff.scope)
     if len(communes) == 1:
         form.commune = communes[0][0]
     return await _form_page(request, session, staff, form)
@@ -132,7 +133,7 @@ async def create_event(request: Request, session: SessionDep, staff: PostingComp
     submit = data.get("action") == "create"
     now = request.app.state.clock.now()
     settings = _settings(request)
-    communes = dict(await queries.communes(session, scope=staff.scope))
+    communes = dict(await communes_in(session, scope=staff.scope))
     draft, errors = await checked(
         session, form, scope=staff.scope, communes=communes, now=now, zone=settings.zone
     )

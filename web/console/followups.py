@@ -18,6 +18,7 @@ from storage import console_followups as queue
 from storage.console_followups import ACTIVE, ANYONE, ASSIGNEE_FILTERS, Filters
 from storage.exports import followup_list
 from storage.models.followups import FOLLOWUP_STATUSES
+from storage.scope import communes_in
 from storage.vocab import followup_label
 from web.console import followup_page
 from web.console.auth import Reader, Staff, allowed, not_found
@@ -80,7 +81,7 @@ async def asked(
     if status and status != ALL and status not in FOLLOWUP_STATUSES:
         statuses, status = ACTIVE, ""
     assignee = assignee if assignee in ASSIGNEE_FILTERS else ANYONE
-    communes = await queue.communes(session, scope=staff.scope)
+    communes = await communes_in(session, scope=staff.scope)
     only = commune or (communes[0][0] if len(communes) == 1 else "")
     villages = await queue.villages(session, commune_code=only) if only else []
     filters = Filters(kind or None, village_id, statuses, assignee, commune or None)

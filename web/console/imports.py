@@ -93,6 +93,24 @@ async def imports_page(request: Request, staff: Composer) -> HTMLResponse:
     return await _imports_page(request, staff, {})
 
 
+async def _upload(
+    request: Request, session: SessionDep, staff: Staff, kind: str, file: UploadFile | None
+) -> HTMLResponse:
+    async def again(errors: dict[str, str], status: int) -> HTMLResponse:
+        return await _imports_page(request, staff, errors, status)
+
+    return await upload(
+        request,
+        session,
+        staff,
+        KINDS[kind],
+        file,
+        action=f"/imports/{kind}",
+        back="/imports",
+        again=again,
+    )
+
+
 @router.post("/imports/households", response_class=HTMLResponse)
 async def import_households(
     request: Request,
@@ -101,20 +119,7 @@ async def import_households(
     file: UploadFile | None = File(None),
 ) -> HTMLResponse:
     """Check or import a household list, as `loa import households [--dry-run]`."""
-
-    async def again(errors: dict[str, str], status: int) -> HTMLResponse:
-        return await _imports_page(request, staff, errors, status)
-
-    return await upload(
-        request,
-        session,
-        staff,
-        KINDS["households"],
-        file,
-        action="/imports/households",
-        back="/imports",
-        again=again,
-    )
+    return await _upload(request, session, staff, "households", file)
 
 
 @router.post("/imports/areas", response_class=HTMLResponse)
@@ -125,17 +130,4 @@ async def import_areas(
     file: UploadFile | None = File(None),
 ) -> HTMLResponse:
     """Check or import the areas list, as `loa import areas [--dry-run]` (admins)."""
-
-    async def again(errors: dict[str, str], status: int) -> HTMLResponse:
-        return await _imports_page(request, staff, errors, status)
-
-    return await upload(
-        request,
-        session,
-        staff,
-        KINDS["areas"],
-        file,
-        action="/imports/areas",
-        back="/imports",
-        again=again,
-    )
+    return await _upload(request, session, staff, "areas", file)

@@ -14,9 +14,9 @@ from fastapi import APIRouter, File, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse
 
 from bot.config import Settings
-from storage import console_events
 from storage import console_loans as queries
 from storage.console_loans import Place
+from storage.scope import communes_in
 from storage.vocab import programme_label
 from web.console.auth import Composer, PostingCompose, Reader, Staff, not_found
 from web.console.import_runs import KINDS
@@ -42,7 +42,7 @@ async def loans_page(
 ) -> HTMLResponse:
     """Instalments due in the next 30 days, or overdue, in the user's communes."""
     view = view if view in VIEWS else "upcoming"
-    communes = await console_events.communes(session, scope=staff.scope)
+    communes = await communes_in(session, scope=staff.scope)
     villages = await queries.villages(session, scope=staff.scope)
     if commune and commune not in dict(communes):
         raise not_found()

@@ -9,7 +9,8 @@ from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 
 from messages.render import _
-from storage.overview import CHANNELS, Overview, communes_in, overview
+from storage.overview import CHANNELS, Overview, overview
+from storage.scope import communes_in
 from storage.vocab import followup_label
 from web.console import charts
 from web.console.auth import Reader, not_found
@@ -65,7 +66,7 @@ async def overview_page(
     commune: Annotated[str | None, Query(max_length=40)] = None,
 ) -> HTMLResponse:
     """Households, reach, messages, survey answers and open follow-ups of the user's areas."""
-    choices = await communes_in(session, scope=staff.scope)
+    choices = await communes_in(session, scope=staff.scope, by_code=True)
     codes = {code for code, _name in choices}
     if commune and (commune not in codes or not staff.scope.allows(commune)):
         raise not_found()

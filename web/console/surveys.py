@@ -29,6 +29,7 @@ from storage.console_results import View
 from storage.exports.results import FIXED, result_rows
 from storage.exports.tables import write_table
 from storage.models import Conversation, Household
+from storage.scope import communes_in
 from storage.vocab import CATEGORIES
 from web.console import survey_rounds
 from web.console.auth import PostingCompose, Reader, Staff, allowed, not_found
@@ -169,7 +170,7 @@ async def results_page(
         raise not_found()
     view = await _view(session, staff, survey_id, round_text, commune)
     choice_names, open_names = console_result_tables.questions_of(definition)
-    communes = await console_surveys.communes_in(session, scope=staff.scope)
+    communes = await communes_in(session, scope=staff.scope)
     figures = await counted(
         request,
         ("results", survey_id, view, True),
